@@ -1,0 +1,42 @@
+import { Hono } from "hono";
+import { loadConfig } from "./config/load";
+import { RelayError } from "./http/errors";
+import { ingestCors } from "./ingest/cors";
+import {
+  envelopeEndpoint, securityEndpoint, storeEndpoint, tunnelEndpoint, type AppEnv,
+} from "./ingest/endpoints";
+
+// `strict: false`: Sentry's paths work with and without the trailing slash.
+export const app = new Hono<AppEnv>({ strict: false });
+
+app.onError((err, c) => {
+  if (err instanceof RelayError) {
+    return c.json({ detail: err.detail }, err.status as 400, { "x-sentry-error": err.detail, ...err.headers });
+  }
+  console.error("edge-relay: unexpected error", err);
+  return c.json({ detail: "internal relay error" }, 500);
+});
+app.notFound((c) => c.json({ detail: "not found" }, 404));
+
+app.get("/healthz", (c) => c.json({ ok: true }));
+app.get("/readyz", (c) => {
+  const result = loadConfig(c.env.RELAY_CONFIG);
+  return result.ok ? c.json({ ok: true }) : c.json({ ok: false, detail: result.error }, 503);
+});
+
+app.use("*", ingestCors);
+app.use("*", async (c, next) => {
+  const result = loadConfig(c.env.RELAY_CONFIG);
+  if (!result.ok) throw new RelayError(500, result.error);
+  c.set("config", result.config);
+  await next();
+});
+
+app.post("/api/:projectId/envelope", envelopeEndpoint);
+app.post("/api/:projectId/store", storeEndpoint);
+app.post("/api/:projectId/security", securityEndpoint);
+app.post("*", (c) => {
+  const path = c.req.path.replace(/\/+$/, "") || "/";
+  if (path !== c.get("config").tunnelPath.replace(/\/+$/, "")) throw new RelayError(404, "not found");
+  return tunnelEndpoint(c);
+});

@@ -1,0 +1,38 @@
+import { EnvelopeError } from "./errors";
+import type { Envelope, EnvelopeHeader, EnvelopeItem, ItemHeader } from "./types";
+
+/**
+ * Changes go through these helpers so a changed part loses its `raw` bytes and
+ * is re-encoded, while everything else is still forwarded byte-for-byte.
+ * They return new objects and never mutate their input.
+ */
+export function createEnvelope(header: EnvelopeHeader, items: EnvelopeItem[]): Envelope {
+  return { header, items };
+}
+
+export function newItem(header: ItemHeader, payload: Uint8Array | string): EnvelopeItem {
+  const bytes = typeof payload === "string" ? new TextEncoder().encode(payload) : payload;
+  const { length: _ignored, ...rest } = header;
+  return { header: rest as ItemHeader, payload: bytes };
+}
+
+export function setEnvelopeHeader(envelope: Envelope, header: EnvelopeHeader): Envelope {
+  return { header, items: envelope.items };
+}
+
+export function setItemPayload(item: EnvelopeItem, payload: Uint8Array): EnvelopeItem {
+  return newItem(item.header, payload);
+}
+
+export function setItemHeader(item: EnvelopeItem, header: ItemHeader): EnvelopeItem {
+  return newItem(header, item.payload);
+}
+
+/** The payload as JSON; an `EnvelopeError` naming the item type when it is not. */
+export function itemJson(item: EnvelopeItem): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(item.payload));
+  } catch {
+    throw new EnvelopeError(`${item.header.type} item payload is not valid JSON`);
+  }
+}

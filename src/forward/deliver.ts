@@ -1,0 +1,65 @@
+import type { ProjectConfig } from "../config/schema";
+import { serializeEnvelope } from "../envelope/serialize";
+import { setEnvelopeHeader } from "../envelope/envelope";
+import type { Envelope } from "../envelope/types";
+import { archiveEnvelope, archiveKey } from "./archive";
+import { gzipIfWorthIt } from "./compress";
+import { sendToUpstream, upstreamTarget, type OutgoingBody, type UpstreamResult } from "./upstream";
+
+export interface DeliveryContext {
+  projectId: string;
+  project: ProjectConfig;
+  archive?: R2Bucket;
+  timeoutMs: number;
+  now: Date;
+  clientIp?: string;
+  userAgent?: string;
+  /**
+   * The body as it arrived, when the envelope reached this stage unchanged:
+   * then it is sent as-is, still compressed when the SDK gzipped it.
+   */
+  original?: { bytes: Uint8Array; gzipped?: Uint8Array };
+}
+
+export interface Delivery {
+  eventId?: string;
+  upstream?: UpstreamResult;
+  /** Absent when the project does not archive. */
+  archive?: { ok: true; key: string } | { ok: false; error: string };
+}
+
+/** Sends one envelope to every destination the project has, in parallel. */
+export async function deliver(envelope: Envelope, ctx: DeliveryContext): Promise<Delivery> {
+  const target = ctx.project.upstream ? upstreamTarget(ctx.project.upstream) : undefined;
+  // A dsn in the header names the relay; upstream must see its own, or it
+  // refuses the envelope for disagreeing with X-Sentry-Auth.
+  let outgoing = envelope;
+  if (target && typeof envelope.header.dsn === "string" && envelope.header.dsn !== target.dsn) {
+    outgoing = setEnvelopeHeader(envelope, { ...envelope.header, dsn: target.dsn });
+  }
+  const unchanged = outgoing === envelope && ctx.original !== undefined;
+  const bytes = unchanged ? ctx.original!.bytes : serializeEnvelope(outgoing);
+  const eventId = typeof envelope.header.event_id === "string" ? envelope.header.event_id.replace(/-/g, "") : undefined;
+
+  const [upstream, archive] = await Promise.all([
+    target ? sendToUpstream(target, await upstreamBody(bytes, unchanged ? ctx.original?.gzipped : undefined), ctx) : undefined,
+    ctx.project.archive ? writeArchive(bytes, eventId, ctx) : undefined,
+  ]);
+  return { eventId, upstream, archive };
+}
+
+async function upstreamBody(bytes: Uint8Array, gzipped: Uint8Array | undefined): Promise<OutgoingBody> {
+  if (gzipped) return { bytes: gzipped, encoding: "gzip" };
+  return gzipIfWorthIt(bytes);
+}
+
+async function writeArchive(bytes: Uint8Array, eventId: string | undefined, ctx: DeliveryContext): Promise<Delivery["archive"]> {
+  if (!ctx.archive) return { ok: false, error: "the ARCHIVE R2 binding is missing" };
+  const key = archiveKey(ctx.projectId, eventId ?? crypto.randomUUID().replace(/-/g, ""), ctx.now);
+  try {
+    await archiveEnvelope(ctx.archive, key, bytes, { project: ctx.projectId, size: String(bytes.byteLength) });
+    return { ok: true, key };
+  } catch (err) {
+    return { ok: false, error: (err as Error).message };
+  }
+}

@@ -1,0 +1,130 @@
+import type { Context } from "hono";
+import type { RelayConfig } from "../config/schema";
+import type { Env } from "../env";
+import { EnvelopeError } from "../envelope/errors";
+import { parseEnvelope } from "../envelope/parse";
+import type { Envelope } from "../envelope/types";
+import { RelayError } from "../http/errors";
+import { runPipeline, type PipelineResult } from "../pipeline";
+import { authenticate, requestPublicKey, type Authenticated } from "./auth";
+import { readBody } from "./body";
+import { checkOrigin } from "./cors";
+import { securityReportsToEvents } from "./security";
+import { decodeStoreBody, eventToEnvelope } from "./store";
+
+export type AppEnv = { Bindings: Env; Variables: { config: RelayConfig } };
+type Ctx = Context<AppEnv>;
+
+/** `POST /api/:projectId/envelope/`: the modern SDK endpoint. */
+export async function envelopeEndpoint(c: Ctx): Promise<Response> {
+  const config = c.get("config");
+  const pathProjectId = projectIdParam(c);
+  const requestKey = requestPublicKey(c.req.raw.headers, new URL(c.req.url));
+  // Cheap refusals first: a request that names its key is checked before its body is read.
+  if (requestKey !== undefined) authorize(c, authenticate(config, { pathProjectId, requestKey }));
+  const body = await readBody(c.req.raw, config.limits);
+  const envelope = parse(body.bytes);
+  const auth = authorize(c, authenticate(config, { pathProjectId, requestKey, envelopeDsn: envelope.header.dsn }));
+  return respond(c, await runPipeline(envelope, pipelineContext(c, auth, body)));
+}
+
+/** The browser SDK's `tunnel` target: the project and key come from the envelope's `dsn`. */
+export async function tunnelEndpoint(c: Ctx): Promise<Response> {
+  const config = c.get("config");
+  const body = await readBody(c.req.raw, config.limits);
+  const envelope = parse(body.bytes);
+  const requestKey = requestPublicKey(c.req.raw.headers, new URL(c.req.url));
+  if (envelope.header.dsn === undefined && requestKey === undefined) {
+    throw new RelayError(400, "tunnel envelope has no dsn in its header: cannot tell which project it is for");
+  }
+  const auth = authorize(c, authenticate(config, { requestKey, envelopeDsn: envelope.header.dsn }));
+  return respond(c, await runPipeline(envelope, pipelineContext(c, auth, body)));
+}
+
+/** `POST /api/:projectId/store/`: one JSON event, as raven-era SDKs send. */
+export async function storeEndpoint(c: Ctx): Promise<Response> {
+  const config = c.get("config");
+  const auth = authorize(c, authenticate(config, {
+    pathProjectId: projectIdParam(c),
+    requestKey: requestPublicKey(c.req.raw.headers, new URL(c.req.url)),
+  }));
+  const body = await readBody(c.req.raw, config.limits);
+  const envelope = eventToEnvelope(decodeStoreBody(body.bytes, config.limits.maxDecompressedBytes), new Date());
+  return respond(c, await runPipeline(envelope, pipelineContext(c, auth)));
+}
+
+/** `POST /api/:projectId/security/`: CSP, Expect-CT and HPKP reports from browsers. */
+export async function securityEndpoint(c: Ctx): Promise<Response> {
+  const config = c.get("config");
+  const url = new URL(c.req.url);
+  const auth = authorize(c, authenticate(config, {
+    pathProjectId: projectIdParam(c),
+    requestKey: requestPublicKey(c.req.raw.headers, url),
+  }));
+  const body = await readBody(c.req.raw, config.limits);
+  let report: unknown;
+  try {
+    report = JSON.parse(new TextDecoder().decode(body.bytes));
+  } catch {
+    throw new RelayError(400, "invalid security report: body is not JSON");
+  }
+  const now = new Date();
+  const events = securityReportsToEvents(report, {
+    userAgent: c.req.header("user-agent"),
+    environment: url.searchParams.get("sentry_environment") ?? undefined,
+    release: url.searchParams.get("sentry_release") ?? undefined,
+    now,
+  });
+  // One event per envelope, as the envelope format requires; a batch answers
+  // with the first failure so the sender never sees 200 for a lost report.
+  let last: PipelineResult | undefined;
+  for (const event of events) {
+    last = await runPipeline(eventToEnvelope(event, now), pipelineContext(c, auth));
+    if (last.status !== 200) break;
+  }
+  return last ? respond(c, last) : c.json({}, 200);
+}
+
+function projectIdParam(c: Ctx): string {
+  const id = c.req.param("projectId") ?? "";
+  if (!/^\d+$/.test(id)) throw new RelayError(400, `invalid project id "${id}" in the URL`);
+  return id;
+}
+
+function parse(bytes: Uint8Array): Envelope {
+  try {
+    return parseEnvelope(bytes);
+  } catch (err) {
+    if (err instanceof EnvelopeError) throw new RelayError(400, `invalid envelope: ${err.message}`);
+    throw err;
+  }
+}
+
+function authorize(c: Ctx, auth: Authenticated): Authenticated {
+  checkOrigin(c.req.raw.headers, auth.project.allowedOrigins, auth.projectId);
+  return auth;
+}
+
+function pipelineContext(
+  c: Ctx,
+  auth: Authenticated,
+  body?: { bytes: Uint8Array; compressed?: { encoding: string; bytes: Uint8Array } },
+) {
+  return {
+    config: c.get("config"),
+    env: c.env,
+    projectId: auth.projectId,
+    project: auth.project,
+    now: new Date(),
+    clientIp: c.req.header("cf-connecting-ip"),
+    userAgent: c.req.header("user-agent"),
+    original: body && {
+      bytes: body.bytes,
+      gzipped: body.compressed?.encoding === "gzip" ? body.compressed.bytes : undefined,
+    },
+  };
+}
+
+function respond(c: Ctx, result: PipelineResult): Response {
+  return c.json(result.body, result.status as 200, result.headers);
+}

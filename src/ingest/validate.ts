@@ -1,0 +1,43 @@
+import { itemCategory, itemQuantity } from "../envelope/categories";
+import type { Envelope, EnvelopeItem } from "../envelope/types";
+import type { Outcome } from "../outcomes";
+
+/** Item types whose payload is one JSON event the later stages must read. */
+const EVENT_TYPES = new Set(["event", "transaction", "security", "raw_security", "user_report", "feedback"]);
+
+export interface Validated {
+  envelope: Envelope;
+  outcomes: Outcome[];
+}
+
+/**
+ * Drops the items the upstream would refuse (an event over the size cap, an
+ * event that is not JSON) one by one, so one bad item never takes the good
+ * ones down with it.
+ */
+export function validateItems(envelope: Envelope, limits: { maxEventBytes: number }): Validated {
+  const outcomes: Outcome[] = [];
+  const items: EnvelopeItem[] = [];
+  for (const item of envelope.items) {
+    const problem = itemProblem(item, limits);
+    if (!problem) {
+      items.push(item);
+      continue;
+    }
+    const category = itemCategory(item.header);
+    if (category) outcomes.push({ category, reason: "invalid", quantity: itemQuantity(item), detail: problem });
+  }
+  return { envelope: items.length === envelope.items.length ? envelope : { ...envelope, items }, outcomes };
+}
+
+function itemProblem(item: EnvelopeItem, limits: { maxEventBytes: number }): string | undefined {
+  if (!EVENT_TYPES.has(item.header.type)) return undefined;
+  if (item.payload.byteLength > limits.maxEventBytes) return "too_large";
+  try {
+    const value: unknown = JSON.parse(new TextDecoder().decode(item.payload));
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return "invalid_json";
+  } catch {
+    return "invalid_json";
+  }
+  return undefined;
+}

@@ -1,0 +1,63 @@
+import type { ProjectConfig, RelayConfig } from "./config/schema";
+import type { Envelope } from "./envelope/types";
+import type { Env } from "./env";
+import { deliver } from "./forward/deliver";
+import { deliveryVerdict, type Verdict } from "./forward/verdict";
+import { validateItems } from "./ingest/validate";
+import type { Outcome } from "./outcomes";
+
+export interface PipelineContext {
+  config: RelayConfig;
+  env: Env;
+  projectId: string;
+  project: ProjectConfig;
+  now: Date;
+  clientIp?: string;
+  userAgent?: string;
+  /** The body as received, reusable by the forwarder while nothing changed. */
+  original?: { bytes: Uint8Array; gzipped?: Uint8Array };
+}
+
+export interface PipelineResult extends Verdict {
+  outcomes: Outcome[];
+}
+
+/**
+ * One envelope, one pass, in the order of the design notes. Authentication,
+ * body caps and parsing (stage 1) happened in the endpoint that built the
+ * envelope.
+ */
+export async function runPipeline(envelope: Envelope, ctx: PipelineContext): Promise<PipelineResult> {
+  // 1. ingest: items the upstream would refuse are dropped one by one.
+  const { envelope: valid, outcomes } = validateItems(envelope, ctx.config.limits);
+  if (valid.items.length === 0 && envelope.items.length > 0) {
+    return { ...rejectedWhole(outcomes), outcomes };
+  }
+  if (valid.items.length === 0) {
+    return { status: 200, body: {}, headers: {}, outcomes };
+  }
+
+  // 6. forward: upstream and/or archive.
+  const delivery = await deliver(valid, {
+    projectId: ctx.projectId,
+    project: ctx.project,
+    archive: ctx.env.ARCHIVE,
+    timeoutMs: ctx.config.upstreamTimeoutMs,
+    now: ctx.now,
+    clientIp: ctx.clientIp,
+    userAgent: ctx.userAgent,
+    original: valid === envelope ? ctx.original : undefined,
+  });
+  return { ...deliveryVerdict(delivery), outcomes };
+}
+
+/** Every item was invalid: say why, as Relay would for a single bad event. */
+function rejectedWhole(outcomes: Outcome[]): Verdict {
+  const tooLarge = outcomes.some((o) => o.detail === "too_large");
+  const reasons = [...new Set(outcomes.map((o) => o.detail))].join(", ");
+  return {
+    status: tooLarge ? 413 : 400,
+    body: { detail: `every item in the envelope was invalid (${reasons})` },
+    headers: {},
+  };
+}
