@@ -4,6 +4,7 @@ import { setEnvelopeHeader } from "../envelope/envelope";
 import type { Envelope } from "../envelope/types";
 import { archiveEnvelope, archiveKey } from "./archive";
 import { gzipIfWorthIt } from "./compress";
+import { headerForUpstream } from "./header";
 import { sendToUpstream, upstreamTarget, type OutgoingBody, type UpstreamResult } from "./upstream";
 
 export interface DeliveryContext {
@@ -31,12 +32,8 @@ export interface Delivery {
 /** Sends one envelope to every destination the project has, in parallel. */
 export async function deliver(envelope: Envelope, ctx: DeliveryContext): Promise<Delivery> {
   const target = ctx.project.upstream ? upstreamTarget(ctx.project.upstream) : undefined;
-  // A dsn in the header names the relay; upstream must see its own, or it
-  // refuses the envelope for disagreeing with X-Sentry-Auth.
-  let outgoing = envelope;
-  if (target && typeof envelope.header.dsn === "string" && envelope.header.dsn !== target.dsn) {
-    outgoing = setEnvelopeHeader(envelope, { ...envelope.header, dsn: target.dsn });
-  }
+  const header = target ? headerForUpstream(envelope.header, target, ctx.project.keys) : envelope.header;
+  const outgoing = header === envelope.header ? envelope : setEnvelopeHeader(envelope, header);
   const unchanged = outgoing === envelope && ctx.original !== undefined;
   const bytes = unchanged ? ctx.original!.bytes : serializeEnvelope(outgoing);
   const eventId = typeof envelope.header.event_id === "string" ? envelope.header.event_id.replace(/-/g, "") : undefined;

@@ -49,6 +49,15 @@ describe("POST /api/:projectId/envelope/", () => {
     expect(rest.join("\n")).toBe(body.split("\n").slice(1).join("\n"));
   });
 
+  it("rewrites the dynamic sampling context's public_key, as v11 SDKs send it", async () => {
+    const header = { event_id: EVENT_ID, trace: { trace_id: "a6e035e923be4941b5d32be105070d71", public_key: KEY } };
+    const body = `${JSON.stringify(header)}\n{"type":"event"}\n{"message":"dsc"}`;
+    expect((await relay(post("/api/42/envelope/", body, sentryAuth()))).status).toBe(200);
+    const forwarded = upstream.calls[0]!.text;
+    expect(JSON.parse(forwarded.split("\n")[0]!).trace).toEqual({ trace_id: header.trace.trace_id, public_key: UPSTREAM_KEY });
+    expect(forwarded).not.toContain(KEY);
+  });
+
   it.each([
     ["no credentials", "/api/42/envelope/", {}, errorEnvelope(), 401, "missing authorization information"],
     ["an unknown key", "/api/42/envelope/", sentryAuth(OTHER_KEY), errorEnvelope(), 401, "unknown public key for project 42"],
