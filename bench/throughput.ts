@@ -1,0 +1,153 @@
+/**
+ * `npm run bench`: requests per second and latency of the relay against a bare
+ * passthrough Worker, both under `wrangler dev` on this machine, both sending
+ * to the same do-nothing upstream. Rounds alternate between the two so a noisy
+ * neighbour hurts both alike; the ratio of medians is the figure to quote.
+ */
+import { once } from "node:events";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { gzipSync } from "node:zlib";
+import { startWrangler, type RunningWorker } from "../test/e2e/support/wrangler";
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const KEY = "0123456789abcdef0123456789abcdef";
+
+/** Reads and discards each body, then answers like Sentry. */
+async function startUpstream(): Promise<{ server: Server; port: number; count: () => number }> {
+  let count = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      count++;
+      res.writeHead(200, { "content-type": "application/json" }).end('{"id":"x"}');
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return { server, port: (server.address() as AddressInfo).port, count: () => count };
+}
+
+/** A browser-SDK-sized error event: ~3 KB with a stack trace and breadcrumbs. */
+function sampleEnvelope(i: number): string {
+  const eventId = i.toString(16).padStart(32, "0");
+  const frames = Array.from({ length: 20 }, (_, n) => ({
+    filename: `https://app.example.com/assets/chunk-${n}.js`, function: `handler${n}`, lineno: 100 + n, colno: 12, in_app: n > 10,
+  }));
+  const breadcrumbs = Array.from({ length: 10 }, (_, n) => ({ category: "ui.click", message: `button#save-${n}`, timestamp: 1763884800 + n }));
+  const event = {
+    event_id: eventId, platform: "javascript", level: "error", timestamp: 1763884800,
+    exception: { values: [{ type: "TypeError", value: "Cannot read properties of undefined (reading 'id')", stacktrace: { frames } }] },
+    breadcrumbs: { values: breadcrumbs }, request: { url: "https://app.example.com/settings", headers: { "User-Agent": "Mozilla/5.0" } },
+    sdk: { name: "sentry.javascript.browser", version: "11.12.0" },
+  };
+  return `{"event_id":"${eventId}","sent_at":"2026-11-23T08:00:00.000Z"}\n{"type":"event"}\n${JSON.stringify(event)}`;
+}
+
+interface RoundResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function load(url: string, body: (i: number) => Uint8Array | string, headers: Record<string, string>): Promise<RoundResult> {
+  const latencies: number[] = [];
+  let next = 0;
+  let errors = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (next < REQUESTS) {
+      const i = next++;
+      const t0 = performance.now();
+      try {
+        const res = await fetch(url, { method: "POST", body: body(i), headers });
+        await res.arrayBuffer();
+        if (res.status !== 200) errors++;
+      } catch {
+        errors++;
+      }
+      latencies.push(performance.now() - t0);
+    }
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+  return { rps: REQUESTS / seconds, p50: at(0.5), p99: at(0.99), errors };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  const upstream = await startUpstream();
+  const config = JSON.stringify({
+    projects: { "1": { keys: [KEY], upstream: `http://${"ab".repeat(16)}@127.0.0.1:${upstream.port}/2` } },
+  });
+  const workers: RunningWorker[] = [];
+  try {
+    const relay = await startWrangler({ vars: { RELAY_CONFIG: config } });
+    workers.push(relay);
+    const pass = await startWrangler({
+      configPath: "bench/passthrough/wrangler.toml",
+      vars: { UPSTREAM_URL: `http://127.0.0.1:${upstream.port}/api/2/envelope/` },
+    });
+    workers.push(pass);
+    const relayUrl = `${relay.url}/api/1/envelope/`;
+    const passUrl = `${pass.url}/`;
+
+    const auth = { "x-sentry-auth": `Sentry sentry_version=7, sentry_key=${KEY}`, "content-type": "text/plain;charset=UTF-8" };
+    const workloads = {
+      "3 KB error, identity": { body: (i: number) => sampleEnvelope(i), headers: auth },
+      "40 KB error, gzip": {
+        body: (i: number) => gzipSync(sampleEnvelope(i).replace('"level":"error"', `"level":"error","extra":{"blob":"${"z".repeat(37_000)}"}`)),
+        headers: { ...auth, "content-encoding": "gzip" },
+      },
+    };
+
+    const summary: Record<string, unknown> = {};
+    for (const [name, w] of Object.entries(workloads)) {
+      // Warm both isolates before measuring.
+      await load(relayUrl, w.body, w.headers);
+      await load(passUrl, w.body, w.headers);
+      const relayRounds: RoundResult[] = [];
+      const passRounds: RoundResult[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        passRounds.push(await load(passUrl, w.body, w.headers));
+        relayRounds.push(await load(relayUrl, w.body, w.headers));
+      }
+      const row = {
+        relayRps: median(relayRounds.map((r) => r.rps)),
+        passthroughRps: median(passRounds.map((r) => r.rps)),
+        relayP50ms: median(relayRounds.map((r) => r.p50)),
+        passthroughP50ms: median(passRounds.map((r) => r.p50)),
+        relayP99ms: median(relayRounds.map((r) => r.p99)),
+        passthroughP99ms: median(passRounds.map((r) => r.p99)),
+        errors: [...relayRounds, ...passRounds].reduce((n, r) => n + r.errors, 0),
+      };
+      summary[name] = { ...row, throughputRatio: row.relayRps / row.passthroughRps };
+    }
+
+    const result = {
+      when: new Date().toISOString(),
+      requests: REQUESTS, concurrency: CONCURRENCY, rounds: ROUNDS,
+      upstreamRequests: upstream.count(),
+      workloads: summary,
+    };
+    mkdirSync("bench/results", { recursive: true });
+    writeFileSync("bench/results/throughput.json", `${JSON.stringify(result, null, 2)}\n`);
+    console.log(`\n${REQUESTS} requests x ${ROUNDS} rounds, concurrency ${CONCURRENCY}, medians:`);
+    console.log("| workload | relay req/s | passthrough req/s | ratio | relay p50 / p99 ms | passthrough p50 / p99 ms | errors |");
+    console.log("| --- | --- | --- | --- | --- | --- | --- |");
+    for (const [name, r] of Object.entries(summary) as Array<[string, Record<string, number>]>) {
+      console.log(`| ${name} | ${r.relayRps!.toFixed(0)} | ${r.passthroughRps!.toFixed(0)} | ${r.throughputRatio!.toFixed(2)} | ${r.relayP50ms!.toFixed(1)} / ${r.relayP99ms!.toFixed(1)} | ${r.passthroughP50ms!.toFixed(1)} / ${r.passthroughP99ms!.toFixed(1)} | ${r.errors} |`);
+    }
+  } finally {
+    await Promise.all(workers.map((w) => w.stop()));
+    upstream.server.close();
+  }
+}
+
+await main();
