@@ -8,7 +8,7 @@ import { RelayError } from "../http/errors";
 import { runPipeline, type PipelineResult } from "../pipeline";
 import { authenticate, requestPublicKey, type Authenticated } from "./auth";
 import { readBody } from "./body";
-import { checkOrigin } from "./cors";
+import { checkOrigin, originAllowed, requestOrigin } from "./cors";
 import { securityReportsToEvents } from "./security";
 import { decodeStoreBody, eventToEnvelope } from "./store";
 
@@ -34,11 +34,37 @@ export async function tunnelEndpoint(c: Ctx): Promise<Response> {
   const body = await readBody(c.req.raw, config.limits);
   const envelope = parse(body.bytes);
   const requestKey = requestPublicKey(c.req.raw.headers, new URL(c.req.url));
-  if (envelope.header.dsn === undefined && requestKey === undefined) {
+  const auth = envelope.header.dsn === undefined && requestKey === undefined
+    ? routeWithoutDsn(config, envelope, c.req.raw.headers)
+    : authorize(c, authenticate(config, { requestKey, envelopeDsn: envelope.header.dsn }));
+  return respond(c, await runPipeline(envelope, pipelineContext(c, auth, body)));
+}
+
+/**
+ * Browser SDKs send some client reports through the tunnel with a bare `{}`
+ * header. They carry no user data, only the SDK's own counts, so they go to
+ * the one project that names the page's origin (or, failing that, the one
+ * project that admits it at all); anything else without a dsn cannot be
+ * routed and is refused.
+ */
+function routeWithoutDsn(config: RelayConfig, envelope: Envelope, headers: Headers): Authenticated {
+  const onlyClientReports = envelope.items.length > 0 && envelope.items.every((item) => item.header.type === "client_report");
+  if (!onlyClientReports) {
     throw new RelayError(400, "tunnel envelope has no dsn in its header: cannot tell which project it is for");
   }
-  const auth = authorize(c, authenticate(config, { requestKey, envelopeDsn: envelope.header.dsn }));
-  return respond(c, await runPipeline(envelope, pipelineContext(c, auth, body)));
+  const origin = requestOrigin(headers);
+  const admitting = (explicitOnly: boolean) => Object.entries(config.projects).filter(([, project]) => {
+    const allowed = explicitOnly ? project.allowedOrigins.filter((o) => o !== "*") : project.allowedOrigins;
+    return origin !== undefined && originAllowed(origin, allowed);
+  });
+  // A project that names the origin outranks those that allow any.
+  const named = admitting(true);
+  const candidates = named.length === 1 ? named : admitting(false);
+  if (candidates.length !== 1) {
+    throw new RelayError(400, `client report without a dsn: ${candidates.length} projects accept origin ${origin ?? "(none)"}, so it cannot be routed`);
+  }
+  const [projectId, project] = candidates[0]!;
+  return { projectId, project, publicKey: project.keys[0]! };
 }
 
 /** `POST /api/:projectId/store/`: one JSON event, as raven-era SDKs send. */

@@ -99,7 +99,7 @@ describe("POST /tunnel", () => {
   });
 
   it("answers 400 to an envelope with no dsn, and 401/403 to bad ones", async () => {
-    const none = await relay(post("/tunnel", "{}\n{\"type\":\"client_report\"}\n{}"));
+    const none = await relay(post("/tunnel", errorEnvelope()));
     expect(none.status).toBe(400);
     expect(((await none.json()) as { detail: string }).detail).toContain("no dsn");
     const wrongKey = await relay(post("/tunnel", errorEnvelope({ dsn: `https://${"9".repeat(32)}@x/42` })));
@@ -107,6 +107,20 @@ describe("POST /tunnel", () => {
     const wrongProject = await relay(post("/tunnel", errorEnvelope({ dsn: `https://${KEY}@x/999` })));
     expect(wrongProject.status).toBe(403);
     expect(upstream.calls).toHaveLength(0);
+  });
+
+  it("routes a dsn-less client report by origin when exactly one project admits it", async () => {
+    const report = '{}\n{"type":"client_report"}\n{"timestamp":1795420800,"discarded_events":[{"reason":"sample_rate","category":"transaction","quantity":3}]}';
+    const routed = await relay(post("/tunnel", report, { origin: "https://app.example.com" }));
+    expect(routed.status).toBe(200);
+    expect(upstream.calls).toHaveLength(1);
+    expect(upstream.calls[0]!.url).toBe("https://upstream.example.com/api/4501/envelope/");
+    expect(upstream.calls[0]!.text).toContain('"discarded_events"');
+    // Projects 43 and 44 allow any origin: ambiguous, refused, nothing sent.
+    const ambiguous = await relay(post("/tunnel", report, { origin: "https://elsewhere.example.org" }));
+    expect(ambiguous.status).toBe(400);
+    expect(((await ambiguous.json()) as { detail: string }).detail).toContain("2 projects accept origin https://elsewhere.example.org");
+    expect(upstream.calls).toHaveLength(1);
   });
 
   it("listens on the configured tunnelPath only", async () => {
