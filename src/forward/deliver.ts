@@ -1,11 +1,12 @@
 import type { ProjectConfig } from "../config/schema";
 import { serializeEnvelope } from "../envelope/serialize";
 import { setEnvelopeHeader } from "../envelope/envelope";
+import { normalizeEventId } from "../envelope/event-id";
 import type { Envelope } from "../envelope/types";
 import { archiveEnvelope, archiveKey } from "./archive";
 import { gzipIfWorthIt } from "./compress";
 import { headerForUpstream } from "./header";
-import { sendToUpstream, upstreamTarget, type OutgoingBody, type UpstreamResult } from "./upstream";
+import { sendToUpstream, upstreamTarget, type OutgoingBody, type UpstreamResult, type UpstreamTarget } from "./upstream";
 
 export interface DeliveryContext {
   projectId: string;
@@ -36,18 +37,23 @@ export async function deliver(envelope: Envelope, ctx: DeliveryContext): Promise
   const outgoing = header === envelope.header ? envelope : setEnvelopeHeader(envelope, header);
   const unchanged = outgoing === envelope && ctx.original !== undefined;
   const bytes = unchanged ? ctx.original!.bytes : serializeEnvelope(outgoing);
-  const eventId = typeof envelope.header.event_id === "string" ? envelope.header.event_id.replace(/-/g, "") : undefined;
+  const eventId = normalizeEventId(envelope.header.event_id);
 
   const [upstream, archive] = await Promise.all([
-    target ? sendToUpstream(target, await upstreamBody(bytes, unchanged ? ctx.original?.gzipped : undefined), ctx) : undefined,
+    target ? sendUpstream(target, bytes, unchanged ? ctx.original?.gzipped : undefined, ctx) : undefined,
     ctx.project.archive ? writeArchive(bytes, eventId, ctx) : undefined,
   ]);
   return { eventId, upstream, archive };
 }
 
-async function upstreamBody(bytes: Uint8Array, gzipped: Uint8Array | undefined): Promise<OutgoingBody> {
-  if (gzipped) return { bytes: gzipped, encoding: "gzip" };
-  return gzipIfWorthIt(bytes);
+async function sendUpstream(
+  target: UpstreamTarget,
+  bytes: Uint8Array,
+  gzipped: Uint8Array | undefined,
+  ctx: DeliveryContext,
+): Promise<UpstreamResult> {
+  const body: OutgoingBody = gzipped ? { bytes: gzipped, encoding: "gzip" } : await gzipIfWorthIt(bytes);
+  return sendToUpstream(target, body, ctx);
 }
 
 async function writeArchive(bytes: Uint8Array, eventId: string | undefined, ctx: DeliveryContext): Promise<Delivery["archive"]> {

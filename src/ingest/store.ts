@@ -1,5 +1,6 @@
 import { inflateRawSync, inflateSync } from "node:zlib";
 import { RelayError } from "../http/errors";
+import { normalizeEventId } from "../envelope/event-id";
 import type { Envelope } from "../envelope/types";
 
 const encoder = new TextEncoder();
@@ -68,10 +69,4 @@ export function eventToEnvelope(event: Record<string, unknown>, now: Date): Enve
     header: { event_id: eventId, sent_at: now.toISOString() },
     items: [{ header: { type, length: payload.byteLength }, payload }],
   };
-}
-
-function normalizeEventId(value: unknown): string | undefined {
-  if (typeof value !== "string") return undefined;
-  const hex = value.replace(/-/g, "").toLowerCase();
-  return /^[0-9a-f]{32}$/.test(hex) ? hex : undefined;
 }

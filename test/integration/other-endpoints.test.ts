@@ -172,6 +172,15 @@ describe("archive to R2", () => {
     expect(await object!.text()).toBe(body);
     expect(object!.customMetadata).toMatchObject({ project: "43" });
   });
+
+  it("never lets a client's event_id shape the storage key", async () => {
+    const body = '{"event_id":"../../etc/passwd"}\n{"type":"event"}\n{"message":"x"}';
+    const res = await relay(post("/api/43/envelope/", body, sentryAuth()));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({});
+    const listed = await (env as { ARCHIVE: R2Bucket }).ARCHIVE.list({ prefix: "43/" });
+    expect(listed.objects.every((o) => /^43\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/[0-9a-f]{32}\.envelope$/.test(o.key))).toBe(true);
+  });
 });
 
 describe("upstream answers", () => {
