@@ -5,6 +5,8 @@ import { deliver } from "./forward/deliver";
 import { deliveryVerdict, type Verdict } from "./forward/verdict";
 import { validateItems } from "./ingest/validate";
 import type { Outcome } from "./outcomes";
+import { compileScrubber } from "./scrub/compile";
+import { scrubEnvelope } from "./scrub/envelope";
 
 export interface PipelineContext {
   config: RelayConfig;
@@ -37,16 +39,22 @@ export async function runPipeline(envelope: Envelope, ctx: PipelineContext): Pro
     return { status: 200, body: {}, headers: {}, outcomes };
   }
 
+  // 5. scrub: nothing private is persisted or sent.
+  const scrubbed = scrubEnvelope(valid, compileScrubber(ctx.project.scrub));
+  outcomes.push(...scrubbed.outcomes);
+  if (scrubbed.envelope.items.length === 0) return { status: 200, body: {}, headers: {}, outcomes };
+
   // 6. forward: upstream and/or archive.
-  const delivery = await deliver(valid, {
+  const delivery = await deliver(scrubbed.envelope, {
     projectId: ctx.projectId,
     project: ctx.project,
     archive: ctx.env.ARCHIVE,
     timeoutMs: ctx.config.upstreamTimeoutMs,
     now: ctx.now,
-    clientIp: ctx.clientIp,
+    // With IP scrubbing on, the upstream must not learn the address another way.
+    clientIp: ctx.project.scrub.scrubIpAddresses ? undefined : ctx.clientIp,
     userAgent: ctx.userAgent,
-    original: valid === envelope ? ctx.original : undefined,
+    original: scrubbed.envelope === envelope ? ctx.original : undefined,
   });
   return { ...deliveryVerdict(delivery), outcomes };
 }

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { BUILTIN_NAMES, builtinRule } from "../scrub/builtins";
+import { parseSelector } from "../scrub/selector";
 
 const publicKey = z
   .string()
@@ -29,6 +31,64 @@ const origin = z
     message: 'an origin is "*", "https://host[:port]", "https://*.example.com" or "*.example.com"',
   });
 
+const scrubRule = z
+  .object({
+    /** Where the rule applies: a Relay-style selector such as `$string`, `extra.foo`, `$http.headers`. */
+    selector: z.string(),
+    /** A built-in rule, e.g. `@email`, `@ip:hash`, `@creditcard:mask`, `@anything:remove`. */
+    rule: z.string().optional(),
+    /** A regular expression over string contents. */
+    pattern: z.string().optional(),
+    /** A regular expression over keys: matching keys have their whole value redacted. */
+    keyPattern: z.string().optional(),
+    method: z.enum(["replace", "mask", "remove", "hash"]).optional(),
+    /** Replacement text for `replace`; default `[Filtered]`. */
+    text: z.string().optional(),
+    /** With `pattern`: only these capture groups are redacted. */
+    replaceGroups: z.array(z.number().int().min(0)).optional(),
+    id: z.string().optional(),
+  })
+  .superRefine((rule, ctx) => {
+    const problem = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+    try {
+      parseSelector(rule.selector);
+    } catch (err) {
+      problem("selector", (err as Error).message);
+    }
+    const kinds = [rule.rule, rule.pattern, rule.keyPattern].filter((x) => x !== undefined).length;
+    if (kinds > 1) problem("rule", 'give one of "rule", "pattern" or "keyPattern"');
+    if (rule.rule !== undefined && !builtinRule(rule.rule)) {
+      problem("rule", `unknown built-in rule ${rule.rule} (known: ${BUILTIN_NAMES.map((n) => `@${n}`).join(", ")}, each with :replace, :mask, :remove, :hash or :filter)`);
+    }
+    for (const field of ["pattern", "keyPattern"] as const) {
+      const source = rule[field];
+      if (source === undefined) continue;
+      try {
+        new RegExp(source);
+      } catch (err) {
+        problem(field, `invalid regular expression: ${(err as Error).message}`);
+      }
+    }
+  });
+
+const scrub = z
+  .object({
+    /** Sentry's default data scrubbing: sensitive keys, credentials, cards, keys, tokens, emails. */
+    defaults: z.boolean().default(true),
+    /** Remove the user's IP address and replace IPs inside strings. */
+    scrubIpAddresses: z.boolean().default(true),
+    /** More key names whose values are filtered (matched as case-insensitive substrings). */
+    sensitiveFields: z.array(z.string()).default([]),
+    /** Key names the default scrubbing leaves alone. */
+    safeFields: z.array(z.string()).default([]),
+    /** Attachments are binary: pass them unscrubbed, or drop them (outcome `filtered`). */
+    attachments: z.enum(["pass", "drop"]).default("pass"),
+    /** Key for the `hash` method; set it, or hashes are guessable for small inputs. */
+    hashKey: z.string().min(1).optional(),
+    rules: z.array(scrubRule).default([]),
+  })
+  .prefault({});
+
 const project = z
   .object({
     keys: z.array(publicKey).min(1, "a project needs at least one public key"),
@@ -38,6 +98,7 @@ const project = z
     archive: z.boolean().default(false),
     /** Origins allowed to send from browsers; Sentry's default is any. */
     allowedOrigins: z.array(origin).default(["*"]),
+    scrub,
   })
   .refine((p) => p.upstream !== undefined || p.archive, {
     message: 'a project needs a destination: "upstream", "archive": true, or both',
@@ -67,3 +128,4 @@ export const relayConfigSchema = z.object({
 
 export type RelayConfig = z.infer<typeof relayConfigSchema>;
 export type ProjectConfig = z.infer<typeof project>;
+export type ScrubConfig = z.infer<typeof scrub>;

@@ -1,0 +1,129 @@
+import type { ScrubConfig } from "../config/schema";
+import { builtinRule, SENSITIVE_KEY_SOURCE, type Method, type PatternRule, type Rule } from "./builtins";
+import { parseSelector, type Selector } from "./selector";
+
+export interface Application {
+  selector: Selector;
+  rules: Rule[];
+}
+
+/** A project's scrubbing, compiled once per configuration. */
+export interface Scrubber {
+  /** Applied to every value outside the structural fields (ids, versions, SDK metadata). */
+  defaults: Rule[];
+  /** Rules for the values their selector points at (and everything below them). */
+  applications: Application[];
+  /** Keys whose values the defaults leave alone. */
+  safeKeys: ReadonlySet<string>;
+  hashKey: string;
+  attachments: "pass" | "drop";
+  /** False when the config asks for nothing: items are then passed without being parsed. */
+  active: boolean;
+}
+
+const FILTERED: Method = { kind: "replace", text: "[Filtered]" };
+
+/** Values the IP option removes outright, after Relay's known IP fields (plus session attributes). */
+const KNOWN_IP_FIELDS = "user.ip_address || request.env.remote_addr || sdk.client_ip || attrs.ip_address";
+/** Credential headers whose names the sensitive-key pattern does not already catch. */
+const CREDENTIAL_HEADERS = "$http.headers.cookie || $http.headers.set-cookie";
+const IP_HEADERS = "$http.headers.x-forwarded-for || $http.headers.x-real-ip || $http.headers.forwarded || $http.headers.cf-connecting-ip || $http.env.remote_addr";
+
+const cache = new WeakMap<ScrubConfig, Scrubber>();
+
+export function compileScrubber(config: ScrubConfig): Scrubber {
+  const cached = cache.get(config);
+  if (cached) return cached;
+  const scrubber = compile(config);
+  cache.set(config, scrubber);
+  return scrubber;
+}
+
+function compile(config: ScrubConfig): Scrubber {
+  const defaults: Rule[] = [];
+  const applications: Application[] = [];
+  const sensitive = sensitiveKeyPattern(config.sensitiveFields);
+
+  if (config.defaults) {
+    defaults.push(
+      { kind: "key", id: "@password:filter", key: sensitive, method: FILTERED },
+      builtin("@pemkey:filter"),
+      builtin("@urlpassword"),
+      builtin("@bearer:filter"),
+      builtin("@creditcard:filter"),
+      builtin("@iban:filter"),
+      builtin("@usssn:filter"),
+      builtin("@email"),
+      sensitivePairs(sensitive),
+      builtin("@passwordassign"),
+      builtin("@userpath:filter"),
+    );
+    applications.push({ selector: parseSelector(CREDENTIAL_HEADERS), rules: [builtin("@anything:filter")] });
+  }
+  if (config.scrubIpAddresses) {
+    defaults.push(builtin("@ip"));
+    applications.push(
+      { selector: parseSelector(KNOWN_IP_FIELDS), rules: [builtin("@anything:remove")] },
+      { selector: parseSelector(IP_HEADERS), rules: [builtin("@anything:filter")] },
+    );
+  }
+  for (const rule of config.rules) {
+    applications.push({ selector: parseSelector(rule.selector), rules: [customRule(rule)] });
+  }
+  return {
+    defaults,
+    applications,
+    safeKeys: new Set(config.safeFields.map((f) => f.trim().toLowerCase()).filter(Boolean)),
+    hashKey: config.hashKey ?? "edge-relay",
+    attachments: config.attachments,
+    active: defaults.length > 0 || applications.length > 0,
+  };
+}
+
+function builtin(name: string): Rule {
+  const rule = builtinRule(name);
+  if (!rule) throw new Error(`unknown built-in scrubbing rule ${name}`);
+  return rule;
+}
+
+function sensitiveKeyPattern(extra: readonly string[]): RegExp {
+  const fields = extra.map((f) => f.trim()).filter(Boolean).map(escapeRegExp);
+  return new RegExp([SENSITIVE_KEY_SOURCE, ...fields].join("|"), "i");
+}
+
+/**
+ * `name=value` pairs inside strings (URL query strings, form bodies, cookie
+ * strings, log lines): the value goes when the name is sensitive.
+ */
+function sensitivePairs(sensitive: RegExp): PatternRule {
+  return {
+    kind: "pattern",
+    id: "@password:filter",
+    regex: /(?<=^|[?&;\s])([^=&#;\s?/"']+)=([^&#;\s"']*)/g,
+    groups: [2],
+    accept: (match) => sensitive.test(match.slice(0, match.indexOf("="))),
+    hint: (s) => s.includes("="),
+    method: FILTERED,
+  };
+}
+
+/** A rule from the project's `scrub.rules`; the schema has already checked it compiles. */
+export function customRule(rule: ScrubConfig["rules"][number]): Rule {
+  const method: Method = rule.method === "replace" || rule.method === undefined
+    ? { kind: "replace", text: rule.text ?? "[Filtered]" }
+    : { kind: rule.method };
+  const id = rule.id ?? rule.rule ?? rule.selector;
+  if (rule.rule !== undefined) {
+    const base = builtin(rule.rule);
+    return rule.method === undefined ? base : { ...base, method };
+  }
+  if (rule.keyPattern !== undefined) return { kind: "key", id, key: new RegExp(rule.keyPattern, "i"), method };
+  if (rule.pattern !== undefined) {
+    return { kind: "pattern", id, regex: new RegExp(rule.pattern, "g"), groups: rule.replaceGroups, method };
+  }
+  return { kind: "anything", id, method };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
