@@ -7,6 +7,8 @@ import { freePort } from "./ports";
 export interface RunningWorker {
   url: string;
   port: number;
+  /** Where wrangler keeps this Worker's local R2, Durable Object and other state. */
+  stateDir: string;
   /** Everything wrangler printed so far. */
   output(): string;
   stop(): Promise<void>;
@@ -70,7 +72,7 @@ export async function startWrangler(options: {
   while (Date.now() < deadline && !exited) {
     try {
       const res = await fetch(`${url}${options.readyPath ?? "/healthz"}`);
-      if (res.status < 500) return { url, port, output: () => log, stop };
+      if (res.status < 500) return { url, port, stateDir: state, output: () => log, stop };
     } catch {
       // not listening yet
     }
