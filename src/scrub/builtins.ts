@@ -63,6 +63,9 @@ const IPV6 = [
 export const SENSITIVE_KEY_SOURCE =
   "password|secret|passwd|api[-_]?key|auth|credentials|mysql_pwd|private[-_]?key|token|bearer|session[-_]?id|sessid|csrf|xsrf|otp|two[-_]factor";
 
+/** One linear scan that tells whether a string mentions a sensitive word at all. */
+export const SENSITIVE_WORD = new RegExp(SENSITIVE_KEY_SOURCE, "i");
+
 /**
  * The built-in rule types, named as Relay names them. Patterns are our own;
  * they are written so that look-alikes survive: dotted version numbers are not
@@ -73,7 +76,8 @@ const TYPES: Record<string, RuleType> = {
     kind: "pattern",
     // Not inside a longer dotted or alphanumeric run: 1.2.3.4.5 and v10.0.0.1 are versions.
     regex: new RegExp(`(?<![\\w.:])(?:${IPV4}|(?:${IPV6}))(?![\\w.:]|-\\d)`, "g"),
-    hint: (s) => s.includes(".") || s.includes(":"),
+    // A dotted quad or two colons, before the costly pattern runs.
+    hint: (s) => /\d\.\d|:[0-9a-fA-F]*:/.test(s),
   },
   email: {
     kind: "pattern",
@@ -138,7 +142,7 @@ const TYPES: Record<string, RuleType> = {
     kind: "pattern",
     regex: new RegExp(`\\b(?:\\w*(?:${SENSITIVE_KEY_SOURCE})\\w*)["']?\\s*[:=]\\s*["']?([^\\s"',;)}\\][][^\\s"',;)}\\]]*)`, "gi"),
     groups: [1],
-    hint: (s) => s.includes("=") || s.includes(":"),
+    hint: (s) => (s.includes("=") || s.includes(":")) && SENSITIVE_WORD.test(s),
   },
   password: { kind: "key", key: new RegExp(SENSITIVE_KEY_SOURCE, "i") },
   anything: { kind: "anything" },

@@ -1,9 +1,9 @@
 import type { ScrubConfig } from "../config/schema";
 import { builtinRule, SENSITIVE_KEY_SOURCE, type Method, type PatternRule, type Rule } from "./builtins";
-import { parseSelector, type Selector } from "./selector";
+import { compileSelector, parseSelector, type SelectorMatcher } from "./selector";
 
 export interface Application {
-  selector: Selector;
+  matches: SelectorMatcher;
   rules: Rule[];
 }
 
@@ -58,17 +58,17 @@ function compile(config: ScrubConfig): Scrubber {
       builtin("@passwordassign"),
       builtin("@userpath:filter"),
     );
-    applications.push({ selector: parseSelector(CREDENTIAL_HEADERS), rules: [builtin("@anything:filter")] });
+    applications.push({ matches: selectorFor(CREDENTIAL_HEADERS), rules: [builtin("@anything:filter")] });
   }
   if (config.scrubIpAddresses) {
     defaults.push(builtin("@ip"));
     applications.push(
-      { selector: parseSelector(KNOWN_IP_FIELDS), rules: [builtin("@anything:remove")] },
-      { selector: parseSelector(IP_HEADERS), rules: [builtin("@anything:filter")] },
+      { matches: selectorFor(KNOWN_IP_FIELDS), rules: [builtin("@anything:remove")] },
+      { matches: selectorFor(IP_HEADERS), rules: [builtin("@anything:filter")] },
     );
   }
   for (const rule of config.rules) {
-    applications.push({ selector: parseSelector(rule.selector), rules: [customRule(rule)] });
+    applications.push({ matches: selectorFor(rule.selector), rules: [customRule(rule)] });
   }
   return {
     defaults,
@@ -78,6 +78,10 @@ function compile(config: ScrubConfig): Scrubber {
     attachments: config.attachments,
     active: defaults.length > 0 || applications.length > 0,
   };
+}
+
+function selectorFor(text: string): SelectorMatcher {
+  return compileSelector(parseSelector(text));
 }
 
 function builtin(name: string): Rule {
@@ -102,7 +106,7 @@ function sensitivePairs(sensitive: RegExp): PatternRule {
     regex: /(?<=^|[?&;\s])([^=&#;\s?/"']+)=([^&#;\s"']*)/g,
     groups: [2],
     accept: (match) => sensitive.test(match.slice(0, match.indexOf("="))),
-    hint: (s) => s.includes("="),
+    hint: (s) => s.includes("=") && sensitive.test(s),
     method: FILTERED,
   };
 }

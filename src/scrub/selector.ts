@@ -155,3 +155,47 @@ function matchesPath(items: readonly PathItem[], path: readonly Segment[], kind:
   for (let j = 0; j < path.length; j++) if (step(0, j)) return true;
   return false;
 }
+
+export type SelectorMatcher = (path: readonly Segment[], kind: ValueKind | "null") => boolean;
+
+/**
+ * A matcher that rejects most nodes in O(1): when every way the selector can
+ * match ends at a named key, a node with another key cannot match.
+ */
+export function compileSelector(selector: Selector): SelectorMatcher {
+  const keys = lastKeys(selector);
+  if (!keys) return (path, kind) => matchesSelector(selector, path, kind);
+  return (path, kind) => {
+    const last = path[path.length - 1];
+    return last !== undefined && keys.has(last.key) && matchesSelector(selector, path, kind);
+  };
+}
+
+function lastKeys(selector: Selector): Set<string> | undefined {
+  switch (selector.op) {
+    case "path": {
+      const items = selector.items;
+      let i = items.length - 1;
+      if (items[i]?.kind === "value") i--;
+      const item = items[i];
+      return item?.kind === "key" ? new Set([item.key]) : undefined;
+    }
+    case "or": {
+      const all = new Set<string>();
+      for (const branch of selector.items) {
+        const keys = lastKeys(branch);
+        if (!keys) return undefined;
+        keys.forEach((k) => all.add(k));
+      }
+      return all;
+    }
+    case "and":
+      for (const branch of selector.items) {
+        const keys = lastKeys(branch);
+        if (keys) return keys;
+      }
+      return undefined;
+    case "not":
+      return undefined;
+  }
+}

@@ -1,7 +1,9 @@
 import type { PatternRule, Rule } from "./builtins";
 import type { Scrubber } from "./compile";
 import { redactText, redactValue } from "./redact";
-import { matchesSelector, type Segment, type ValueKind } from "./selector";
+import type { Segment, ValueKind } from "./selector";
+
+const NONE: readonly Rule[] = [];
 
 /**
  * Keys whose values are structure, not personal data (ids, versions, SDK and
@@ -33,28 +35,37 @@ export function scrubJson(root: unknown, scrubber: Scrubber, rootType: string): 
   return visitChildren(root, [], [], true, { scrubber, rootType });
 }
 
-function visitChildren(value: unknown, path: Segment[], inherited: Rule[], defaultsOn: boolean, walk: Walk): unknown {
+/** `path` is one stack shared by the whole walk: pushed on the way down, popped on the way up. */
+function visitChildren(value: unknown, path: Segment[], inherited: readonly Rule[], defaultsOn: boolean, walk: Walk): unknown {
   if (Array.isArray(value)) {
     const pairs = path.length > 0 && path[0]!.types.includes("http") && isPairList(value);
     let out: unknown[] | undefined;
-    value.forEach((child, index) => {
+    for (let index = 0; index < value.length; index++) {
+      const child: unknown = value[index];
       let next: unknown;
       if (pairs) {
         // Headers, cookies and query strings may be [name, value] lists: the name is the key.
         const [name, inner] = child as [string, unknown];
-        const scrubbed = visit(inner, [...path, segment(path, name.toLowerCase(), walk)], inherited, defaultsOn, walk);
+        path.push(segment(path, name.toLowerCase(), walk));
+        const scrubbed = visit(inner, path, inherited, defaultsOn, walk);
+        path.pop();
         next = scrubbed === inner ? child : [name, scrubbed];
       } else {
-        next = visit(child, [...path, segment(path, String(index), walk)], inherited, defaultsOn, walk);
+        path.push(segment(path, String(index), walk));
+        next = visit(child, path, inherited, defaultsOn, walk);
+        path.pop();
       }
       if (next !== child) (out ??= value.slice())[index] = next;
-    });
+    }
     return out ?? value;
   }
   if (isObject(value)) {
     let out: Record<string, unknown> | undefined;
-    for (const [key, child] of Object.entries(value)) {
-      const next = visit(child, [...path, segment(path, key.toLowerCase(), walk)], inherited, defaultsOn, walk);
+    for (const key in value) {
+      const child = value[key];
+      path.push(segment(path, key.toLowerCase(), walk));
+      const next = visit(child, path, inherited, defaultsOn, walk);
+      path.pop();
       if (next !== child) (out ??= { ...value })[key] = next;
     }
     return out ?? value;
@@ -62,33 +73,38 @@ function visitChildren(value: unknown, path: Segment[], inherited: Rule[], defau
   return value;
 }
 
-function visit(value: unknown, path: Segment[], inherited: Rule[], defaultsOn: boolean, walk: Walk): unknown {
+function visit(value: unknown, path: Segment[], inherited: readonly Rule[], defaultsOn: boolean, walk: Walk): unknown {
   if (value === null || value === undefined) return value;
   const { scrubber } = walk;
   const kind = valueKind(value);
   const key = sensitivityKey(path);
   const defaults = defaultsOn && !STRUCTURAL_KEYS.has(key) && !scrubber.safeKeys.has(key);
 
-  const direct: Rule[] = [];
+  let direct: Rule[] | undefined;
   for (const application of scrubber.applications) {
-    if (matchesSelector(application.selector, path, kind)) direct.push(...application.rules);
+    if (application.matches(path, kind)) (direct ??= []).push(...application.rules);
   }
-  const anything = direct.find((rule) => rule.kind === "anything");
+  const anything = direct?.find((rule) => rule.kind === "anything");
   if (anything) return redactValue(value, anything.method, scrubber.hashKey);
 
-  const rules = defaults ? [...scrubber.defaults, ...inherited, ...direct] : [...inherited, ...direct];
+  // Three rule lists, read in place rather than joined per node.
+  const lists = [defaults ? scrubber.defaults : NONE, inherited, direct ?? NONE];
   if (kind !== "object") {
-    for (const rule of rules) {
-      if (rule.kind === "key" && rule.key.test(key)) return redactValue(value, rule.method, scrubber.hashKey);
+    for (const list of lists) {
+      for (const rule of list) {
+        if (rule.kind === "key" && rule.key.test(key)) return redactValue(value, rule.method, scrubber.hashKey);
+      }
     }
   }
   if (kind === "string") {
     let text = value as string;
-    for (const rule of rules) if (rule.kind === "pattern") text = applyPattern(text, rule, scrubber.hashKey);
+    for (const list of lists) {
+      for (const rule of list) if (rule.kind === "pattern") text = applyPattern(text, rule, scrubber.hashKey);
+    }
     return text === value ? value : text;
   }
   if (kind === "array" || kind === "object") {
-    return visitChildren(value, path, direct.length ? [...inherited, ...direct] : inherited, defaults, walk);
+    return visitChildren(value, path, direct ? [...inherited, ...direct] : inherited, defaults, walk);
   }
   return value;
 }
