@@ -39,22 +39,17 @@ export function parseSelector(text: string): Selector {
   const peek = () => tokens[at];
   const take = () => tokens[at++];
 
-  const parseOr = (): Selector => {
-    const items = [parseAnd()];
-    while (peek() === "||") {
+  /** `next (token next)*`: one level of the precedence ladder. */
+  const joined = (op: "or" | "and", token: string, next: () => Selector) => (): Selector => {
+    const items = [next()];
+    while (peek() === token) {
       take();
-      items.push(parseAnd());
+      items.push(next());
     }
-    return items.length === 1 ? items[0]! : { op: "or", items };
+    return items.length === 1 ? items[0]! : { op, items };
   };
-  const parseAnd = (): Selector => {
-    const items = [parseNot()];
-    while (peek() === "&&") {
-      take();
-      items.push(parseNot());
-    }
-    return items.length === 1 ? items[0]! : { op: "and", items };
-  };
+  const parseAnd = (): Selector => joined("and", "&&", parseNot)();
+  const parseOr = joined("or", "||", parseAnd);
   const parseNot = (): Selector => {
     if (peek() === "!") {
       take();
