@@ -1,7 +1,13 @@
+import type { QuotaCounter } from "./limits/counter-do";
+
 /** Bindings from wrangler.toml. */
 export interface Env {
   /** The relay's configuration document (see src/config/schema.ts). */
   RELAY_CONFIG?: string;
   /** R2 bucket for projects with `"archive": true`. */
   ARCHIVE?: R2Bucket;
+  /** Quota counters, one Durable Object per project. */
+  QUOTAS?: DurableObjectNamespace<QuotaCounter>;
+  /** Bearer token for the admin API (a Worker secret); unset disables the admin API. */
+  ADMIN_TOKEN?: string;
 }

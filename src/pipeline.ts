@@ -5,6 +5,10 @@ import { deliver } from "./forward/deliver";
 import { deliveryVerdict, type Verdict } from "./forward/verdict";
 import { validateItems } from "./ingest/validate";
 import type { Outcome } from "./outcomes";
+import { bookFor, counterFor } from "./limits/books";
+import { enforceLimits } from "./limits/enforce";
+import { formatRateLimits, parseRateLimits, retryAfterSeconds, type RateLimit } from "./limits/header";
+import { activeUpstreamLimits, rememberUpstreamLimits } from "./limits/upstream-limits";
 import { compileScrubber } from "./scrub/compile";
 import { scrubEnvelope } from "./scrub/envelope";
 
@@ -13,6 +17,8 @@ export interface PipelineContext {
   env: Env;
   projectId: string;
   project: ProjectConfig;
+  /** The DSN public key the request came with, for key-scoped quotas. */
+  publicKey: string;
   now: Date;
   clientIp?: string;
   userAgent?: string;
@@ -39,8 +45,25 @@ export async function runPipeline(envelope: Envelope, ctx: PipelineContext): Pro
     return { status: 200, body: {}, headers: {}, outcomes };
   }
 
+  // 3. limit: quotas and the upstream's own limits, item by item.
+  const now = ctx.now.getTime();
+  const limited = await enforceLimits(valid, {
+    publicKey: ctx.publicKey,
+    quotas: ctx.project.quotas,
+    upstreamLimits: activeUpstreamLimits(ctx.projectId, now),
+    book: bookFor(ctx.projectId, ctx.config.limits.quotaLeases),
+    counter: counterFor(ctx.env, ctx.projectId),
+    failure: ctx.project.quotaFailure,
+    timeoutMs: ctx.config.limits.quotaTimeoutMs,
+    now,
+  });
+  outcomes.push(...limited.outcomes);
+  if (limited.envelope.items.length === 0) {
+    return { ...rateLimitedWhole(limited.limits, now), outcomes };
+  }
+
   // 5. scrub: nothing private is persisted or sent.
-  const scrubbed = scrubEnvelope(valid, compileScrubber(ctx.project.scrub));
+  const scrubbed = scrubEnvelope(limited.envelope, compileScrubber(ctx.project.scrub));
   outcomes.push(...scrubbed.outcomes);
   if (scrubbed.envelope.items.length === 0) return { status: 200, body: {}, headers: {}, outcomes };
 
@@ -56,7 +79,28 @@ export async function runPipeline(envelope: Envelope, ctx: PipelineContext): Pro
     userAgent: ctx.userAgent,
     original: scrubbed.envelope === envelope ? ctx.original : undefined,
   });
-  return { ...deliveryVerdict(delivery), outcomes };
+  if (delivery.upstream?.kind === "response") {
+    rememberUpstreamLimits(ctx.projectId, parseRateLimits(delivery.upstream.headers, delivery.upstream.status, now), now);
+  }
+  return { ...withOurLimits(deliveryVerdict(delivery), limited.limits, now), outcomes };
+}
+
+/** Every item was over a limit: 429 as Sentry answers, so SDKs back off. */
+function rateLimitedWhole(limits: RateLimit[], now: number): Verdict {
+  const retryAfter = Math.max(...limits.map((limit) => retryAfterSeconds(limit, now)));
+  return {
+    status: 429,
+    body: { detail: "event submission rejected with_reason: rate limited" },
+    headers: { "retry-after": String(retryAfter), "x-sentry-rate-limits": formatRateLimits(limits, now) },
+  };
+}
+
+/** Some items were limited and the rest went on: the answer still names the limits. */
+function withOurLimits(verdict: Verdict, limits: RateLimit[], now: number): Verdict {
+  if (limits.length === 0) return verdict;
+  const ours = formatRateLimits(limits, now);
+  const theirs = verdict.headers["x-sentry-rate-limits"];
+  return { ...verdict, headers: { ...verdict.headers, "x-sentry-rate-limits": theirs ? `${ours}, ${theirs}` : ours } };
 }
 
 /** Every item was invalid: say why, as Relay would for a single bad event. */

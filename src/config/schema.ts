@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { DATA_CATEGORIES } from "../envelope/categories";
+import type { DataCategory } from "../envelope/types";
 import { BUILTIN_NAMES, builtinRule } from "../scrub/builtins";
 import { parseSelector } from "../scrub/selector";
 
@@ -89,6 +91,28 @@ const scrub = z
   })
   .prefault({});
 
+/** One quota: at most `limit` units of `categories` per sliding `window` seconds. */
+export const quotaSchema = z.object({
+  id: z.string().regex(/^[\w.-]{1,64}$/, "a quota id is 1-64 letters, digits, _ . or -"),
+  /** Data categories counted; empty means every category. */
+  categories: z.array(z.enum(DATA_CATEGORIES as [DataCategory, ...DataCategory[]])).default([]),
+  /** `project`: one counter for the project; `key`: one per DSN public key. */
+  scope: z.enum(["project", "key"]).default("project"),
+  window: z.number().int().min(1).max(31 * 86400),
+  /** 0 rejects everything in these categories. */
+  limit: z.number().int().min(0),
+  /** Sent to SDKs in X-Sentry-Rate-Limits. */
+  reasonCode: z.string().regex(/^[\w.-]+$/).default("quota_exceeded"),
+});
+
+export const quotaListSchema = z.array(quotaSchema).superRefine((quotas, ctx) => {
+  const seen = new Set<string>();
+  quotas.forEach((quota, index) => {
+    if (seen.has(quota.id)) ctx.addIssue({ code: "custom", path: [index, "id"], message: `duplicate quota id ${quota.id}` });
+    seen.add(quota.id);
+  });
+});
+
 const project = z
   .object({
     keys: z.array(publicKey).min(1, "a project needs at least one public key"),
@@ -99,6 +123,9 @@ const project = z
     /** Origins allowed to send from browsers; Sentry's default is any. */
     allowedOrigins: z.array(origin).default(["*"]),
     scrub,
+    quotas: quotaListSchema.default([]),
+    /** When the quota counter cannot be reached in time: accept and count ("open"), or refuse ("closed"). */
+    quotaFailure: z.enum(["open", "closed"]).default("open"),
   })
   .refine((p) => p.upstream !== undefined || p.archive, {
     message: 'a project needs a destination: "upstream", "archive": true, or both',
@@ -112,6 +139,10 @@ const limits = z
     maxDecompressedBytes: z.number().int().positive().default(50 * 1024 * 1024),
     /** One event/transaction item, as Relay's `max_event_size`. */
     maxEventBytes: z.number().int().positive().default(1024 * 1024),
+    /** How long to wait for the quota counter before failing open or closed. */
+    quotaTimeoutMs: z.number().int().positive().default(1000),
+    /** Lease quota in batches (the default); false asks the counter for every item, for comparison. */
+    quotaLeases: z.boolean().default(true),
   })
   .prefault({});
 
@@ -129,3 +160,4 @@ export const relayConfigSchema = z.object({
 export type RelayConfig = z.infer<typeof relayConfigSchema>;
 export type ProjectConfig = z.infer<typeof project>;
 export type ScrubConfig = z.infer<typeof scrub>;
+export type QuotaConfig = z.infer<typeof quotaSchema>;

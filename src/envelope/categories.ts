@@ -1,5 +1,12 @@
 import type { DataCategory, EnvelopeItem, ItemHeader } from "./types";
 
+/** Every data category name, for validating configuration. */
+export const DATA_CATEGORIES: readonly DataCategory[] = [
+  "default", "error", "transaction", "security", "attachment", "attachment_item", "session", "profile",
+  "profile_indexed", "profile_chunk", "replay", "monitor", "span", "log_item", "log_byte", "user_report_v2",
+  "trace_metric", "unknown",
+];
+
 interface CategoryRule {
   category: DataCategory;
   /** How the quantity is counted: one per item, per batched entry, or per payload byte. */

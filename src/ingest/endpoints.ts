@@ -141,6 +141,7 @@ function pipelineContext(
     env: c.env,
     projectId: auth.projectId,
     project: auth.project,
+    publicKey: auth.publicKey,
     now: new Date(),
     clientIp: c.req.header("cf-connecting-ip"),
     userAgent: c.req.header("user-agent"),

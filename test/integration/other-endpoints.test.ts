@@ -116,10 +116,10 @@ describe("POST /tunnel", () => {
     expect(upstream.calls).toHaveLength(1);
     expect(upstream.calls[0]!.url).toBe("https://upstream.example.com/api/4501/envelope/");
     expect(upstream.calls[0]!.text).toContain('"discarded_events"');
-    // Projects 43 and 44 allow any origin: ambiguous, refused, nothing sent.
+    // Projects 43, 44 and 45 allow any origin: ambiguous, refused, nothing sent.
     const ambiguous = await relay(post("/tunnel", report, { origin: "https://elsewhere.example.org" }));
     expect(ambiguous.status).toBe(400);
-    expect(((await ambiguous.json()) as { detail: string }).detail).toContain("2 projects accept origin https://elsewhere.example.org");
+    expect(((await ambiguous.json()) as { detail: string }).detail).toContain("3 projects accept origin https://elsewhere.example.org");
     expect(upstream.calls).toHaveLength(1);
   });
 
@@ -184,22 +184,39 @@ describe("archive to R2", () => {
 });
 
 describe("upstream answers", () => {
-  it("passes a 429 back with Retry-After and X-Sentry-Rate-Limits", async () => {
+  it("passes a 429 back, then enforces the upstream's limit itself without calling it", async () => {
     upstream.respondWith(() => new Response('{"detail":"quota"}', {
       status: 429,
       headers: { "retry-after": "60", "x-sentry-rate-limits": "60:error:organization:quota_exceeded" },
     }));
-    const res = await relay(post("/api/42/envelope/", errorEnvelope(), sentryAuth()));
+    const res = await relay(post("/api/45/envelope/", errorEnvelope(), sentryAuth()));
     expect(res.status).toBe(429);
     expect(res.headers.get("retry-after")).toBe("60");
     expect(res.headers.get("x-sentry-rate-limits")).toBe("60:error:organization:quota_exceeded");
+    expect(upstream.calls).toHaveLength(1);
+
+    const again = await relay(post("/api/45/envelope/", errorEnvelope(), sentryAuth()));
+    expect(again.status).toBe(429);
+    expect(again.headers.get("x-sentry-rate-limits")).toMatch(/^(60|59):error:organization:quota_exceeded$/);
+    expect(upstream.calls).toHaveLength(1);
+
+    // Other categories still go through.
+    upstream.respondWith(() => Response.json({ id: null }));
+    const session = '{}\n{"type":"session"}\n{"sid":"s","status":"ok"}';
+    const other = await relay(post("/api/45/envelope/", session, sentryAuth()));
+    expect(other.status).toBe(200);
+    expect(upstream.calls).toHaveLength(2);
   });
 
-  it("passes rate-limit headers on a 200 too", async () => {
+  it("passes rate-limit headers on a 200 too, and keeps to them", async () => {
     upstream.respondWith(() => Response.json({ id: "x" }, { headers: { "x-sentry-rate-limits": "60:transaction:key" } }));
-    const res = await relay(post("/api/42/envelope/", errorEnvelope(), sentryAuth()));
+    const res = await relay(post("/api/44/envelope/", errorEnvelope(), sentryAuth()));
     expect(res.status).toBe(200);
     expect(res.headers.get("x-sentry-rate-limits")).toBe("60:transaction:key");
+    const transaction = `{}\n{"type":"transaction"}\n{"type":"transaction","spans":[]}`;
+    const limited = await relay(post("/api/44/envelope/", transaction, sentryAuth()));
+    expect(limited.status).toBe(429);
+    expect(upstream.calls).toHaveLength(1);
   });
 
   it.each([

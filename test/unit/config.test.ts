@@ -14,6 +14,8 @@ describe("parseConfig", () => {
       maxCompressedBytes: 20 * 1024 * 1024,
       maxDecompressedBytes: 50 * 1024 * 1024,
       maxEventBytes: 1024 * 1024,
+      quotaTimeoutMs: 1000,
+      quotaLeases: true,
     });
     expect(result.config.projects["1"]!.allowedOrigins).toEqual(["*"]);
   });

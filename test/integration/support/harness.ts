@@ -10,13 +10,14 @@ export const OTHER_KEY = "fedcba9876543210fedcba9876543210";
 export const UPSTREAM_KEY = "abcdefabcdefabcdefabcdefabcdef00";
 export const UPSTREAM_DSN = `https://${UPSTREAM_KEY}@upstream.example.com/4501`;
 
-/** Projects: 42 forwards upstream, 43 only archives, 44 does both. */
+/** Projects: 42 forwards upstream, 43 only archives, 44 does both, 45 is for upstream rate limits (cached per isolate). */
 export function testConfig(extra: Record<string, unknown> = {}, projectExtra: Record<string, unknown> = {}) {
   return JSON.stringify({
     projects: {
       "42": { keys: [KEY, KEY2], upstream: UPSTREAM_DSN, allowedOrigins: ["https://app.example.com"], ...projectExtra },
       "43": { keys: [KEY], archive: true },
       "44": { keys: [KEY], upstream: UPSTREAM_DSN, archive: true },
+      "45": { keys: [KEY], upstream: UPSTREAM_DSN },
     },
     ...extra,
   });

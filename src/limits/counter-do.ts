@@ -1,0 +1,107 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../env";
+import { bucketAt, oldestCounted, secondsUntilExpiry, windowShape } from "./window";
+
+/** One quota counter touched by one request: which window, how much is needed now, how much to lease. */
+export interface LeaseRequest {
+  /** `<quota id>` or `<quota id>:<public key>` for key-scoped quotas. */
+  key: string;
+  limit: number;
+  windowSeconds: number;
+  /** Units the caller must have for its current item, all or nothing. */
+  need: number;
+  /** Units it would like to hold for the next ones (≥ need). */
+  want: number;
+  /** Units from an earlier lease it did not use, and the bucket they were counted in. */
+  giveBack?: { units: number; bucket: number };
+}
+
+export interface LeaseGrant {
+  key: string;
+  granted: number;
+  /** The bucket the grant was counted in, so unused units can be given back. */
+  bucket: number;
+  /** Units used in the window after this grant. */
+  used: number;
+  /** When nothing was granted: seconds until enough units leave the window. */
+  retryAfter?: number;
+}
+
+/** A lease never takes more than this share of what is left, so one isolate cannot starve the others. */
+const LEASE_SHARE = 0.1;
+
+/**
+ * Counts one project's quota usage in sliding windows (see window.ts), in
+ * SQLite so counts survive eviction. Grants are counted when granted, so a
+ * lease can never let more through than the limit; what the caller does not
+ * use it gives back on its next call.
+ */
+export class QuotaCounter extends DurableObject<Env> {
+  private calls = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec(
+      "CREATE TABLE IF NOT EXISTS usage (key TEXT NOT NULL, bucket INTEGER NOT NULL, units INTEGER NOT NULL, PRIMARY KEY (key, bucket))",
+    );
+  }
+
+  lease(requests: LeaseRequest[], nowMs: number = Date.now()): LeaseGrant[] {
+    this.calls++;
+    return requests.map((request) => this.leaseOne(request, nowMs));
+  }
+
+  /** Current usage per key, for the admin API. */
+  usage(keys: Array<{ key: string; windowSeconds: number }>, nowMs: number = Date.now()): Array<{ key: string; used: number }> {
+    return keys.map(({ key, windowSeconds }) => ({ key, used: this.used(key, windowShape(windowSeconds), nowMs) }));
+  }
+
+  /** How many lease calls this counter has served since it was loaded: the bench reads it. */
+  stats(): { calls: number } {
+    return { calls: this.calls };
+  }
+
+  private leaseOne(request: LeaseRequest, nowMs: number): LeaseGrant {
+    const shape = windowShape(request.windowSeconds);
+    const sql = this.ctx.storage.sql;
+    if (request.giveBack && request.giveBack.units > 0 && request.giveBack.bucket >= oldestCounted(shape, nowMs)) {
+      sql.exec("UPDATE usage SET units = MAX(0, units - ?) WHERE key = ? AND bucket = ?", request.giveBack.units, request.key, request.giveBack.bucket);
+    }
+    const used = this.used(request.key, shape, nowMs);
+    const remaining = request.limit - used;
+    const bucket = bucketAt(shape, nowMs);
+    if (remaining < Math.max(1, request.need)) {
+      const retryAfter = this.retryAfter(request.key, shape, nowMs, used + request.need - request.limit, request.windowSeconds);
+      return { key: request.key, granted: 0, bucket, used, retryAfter };
+    }
+    const share = Math.max(request.need, Math.floor(remaining * LEASE_SHARE));
+    const granted = Math.min(request.want, remaining, share);
+    sql.exec(
+      "INSERT INTO usage (key, bucket, units) VALUES (?, ?, ?) ON CONFLICT (key, bucket) DO UPDATE SET units = units + excluded.units",
+      request.key, bucket, granted,
+    );
+    sql.exec("DELETE FROM usage WHERE key = ? AND bucket < ?", request.key, oldestCounted(shape, nowMs));
+    return { key: request.key, granted, bucket, used: used + granted };
+  }
+
+  private used(key: string, shape: ReturnType<typeof windowShape>, nowMs: number): number {
+    const row = this.ctx.storage.sql
+      .exec<{ total: number | null }>("SELECT SUM(units) AS total FROM usage WHERE key = ? AND bucket >= ?", key, oldestCounted(shape, nowMs))
+      .one();
+    return row.total ?? 0;
+  }
+
+  /** Walks buckets oldest first until `excess` units would have left the window. */
+  private retryAfter(key: string, shape: ReturnType<typeof windowShape>, nowMs: number, excess: number, windowSeconds: number): number {
+    const rows = this.ctx.storage.sql
+      .exec<{ bucket: number; units: number }>("SELECT bucket, units FROM usage WHERE key = ? AND bucket >= ? ORDER BY bucket", key, oldestCounted(shape, nowMs))
+      .toArray();
+    let freed = 0;
+    for (const row of rows) {
+      freed += row.units;
+      if (freed >= excess) return secondsUntilExpiry(shape, row.bucket, nowMs);
+    }
+    // More than the limit itself (an item larger than the quota): it will never fit.
+    return windowSeconds;
+  }
+}
