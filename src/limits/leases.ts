@@ -32,6 +32,8 @@ export type Take = { ok: true } | { ok: false; retryAfter: number };
 export class LeaseBook {
   private leases = new Map<string, Lease>();
   private limitedUntil = new Map<string, number>();
+  /** The counter's last "not now" per key, for items refused while the quota is not exhausted. */
+  private lastRetry = new Map<string, number>();
   /** Refills under way, so concurrent requests in this isolate wait for one instead of each calling. */
   private inflight = new Map<string, Promise<void>>();
   calls = 0;
@@ -76,8 +78,9 @@ export class LeaseBook {
     }
     if (refills.length > 0) {
       this.calls++;
+      const limits = new Map(refills.map((r) => [r.key, r.limit]));
       const done = call(refills).then((grants) => {
-        for (const grant of grants) this.apply(grant, now);
+        for (const grant of grants) this.apply(grant, limits.get(grant.key) ?? Infinity, now);
       });
       const settled = done.catch(() => undefined);
       for (const refill of refills) this.inflight.set(refill.key, settled);
@@ -97,7 +100,7 @@ export class LeaseBook {
           lease.consumed += amount;
           return { ok: true };
         }
-        return { ok: false, retryAfter: this.limitedFor(quota.key, now) || 1 };
+        return { ok: false, retryAfter: this.limitedFor(quota.key, now) || this.lastRetry.get(quota.key) || 1 };
       }));
     }
     return results;
@@ -108,9 +111,12 @@ export class LeaseBook {
     return lease && lease.expires > now ? lease : undefined;
   }
 
-  private apply(grant: LeaseGrant, now: number): void {
+  private apply(grant: LeaseGrant, limit: number, now: number): void {
     if (grant.granted === 0) {
-      this.limitedUntil.set(grant.key, now + (grant.retryAfter ?? 1) * 1000);
+      const retryAfter = grant.retryAfter ?? 1;
+      this.lastRetry.set(grant.key, retryAfter);
+      // Only an exhausted quota is cached: a large item refused may leave room for a small one.
+      if (grant.used >= limit) this.limitedUntil.set(grant.key, now + retryAfter * 1000);
       this.leases.delete(grant.key);
       return;
     }

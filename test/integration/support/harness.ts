@@ -24,9 +24,9 @@ export function testConfig(extra: Record<string, unknown> = {}, projectExtra: Re
 }
 
 /** Sends a request through the real worker entry, with a chosen config. */
-export async function relay(request: Request, config: string = testConfig()): Promise<Response> {
+export async function relay(request: Request, config: string = testConfig(), overrides: Partial<Env> = {}): Promise<Response> {
   const ctx = createExecutionContext();
-  const testEnv: Env = { ...(env as Env), RELAY_CONFIG: config };
+  const testEnv: Env = { ...(env as Env), RELAY_CONFIG: config, ...overrides };
   const response = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, testEnv, ctx);
   await waitOnExecutionContext(ctx);
   return response;
