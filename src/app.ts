@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { adminQuotas } from "./admin/quotas";
 import { loadConfig } from "./config/load";
 import { RelayError } from "./http/errors";
 import { ingestCors } from "./ingest/cors";
@@ -31,6 +32,8 @@ app.use("*", async (c, next) => {
   c.set("config", result.config);
   await next();
 });
+
+app.route("/admin", adminQuotas);
 
 app.post("/api/:projectId/envelope", envelopeEndpoint);
 app.post("/api/:projectId/store", storeEndpoint);

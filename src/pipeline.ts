@@ -8,6 +8,7 @@ import type { Outcome } from "./outcomes";
 import { bookFor, counterFor } from "./limits/books";
 import { enforceLimits } from "./limits/enforce";
 import { formatRateLimits, parseRateLimits, retryAfterSeconds, type RateLimit } from "./limits/header";
+import { effectiveQuotas } from "./limits/overrides";
 import { activeUpstreamLimits, rememberUpstreamLimits } from "./limits/upstream-limits";
 import { compileScrubber } from "./scrub/compile";
 import { scrubEnvelope } from "./scrub/envelope";
@@ -49,7 +50,7 @@ export async function runPipeline(envelope: Envelope, ctx: PipelineContext): Pro
   const now = ctx.now.getTime();
   const limited = await enforceLimits(valid, {
     publicKey: ctx.publicKey,
-    quotas: ctx.project.quotas,
+    quotas: await effectiveQuotas(ctx.env, ctx.projectId, ctx.project.quotas, now, ctx.config.limits.quotaTimeoutMs),
     upstreamLimits: activeUpstreamLimits(ctx.projectId, now),
     book: bookFor(ctx.projectId, ctx.config.limits.quotaLeases),
     counter: counterFor(ctx.env, ctx.projectId),

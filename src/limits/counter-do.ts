@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import type { QuotaConfig } from "../config/schema";
 import type { Env } from "../env";
 import { bucketAt, oldestCounted, secondsUntilExpiry, windowShape } from "./window";
 
@@ -31,8 +32,8 @@ export interface LeaseGrant {
 const LEASE_SHARE = 0.1;
 
 /**
- * Counts one project's quota usage in sliding windows (see window.ts), in
- * SQLite so counts survive eviction. Grants are counted when granted, so a
+ * One project's quotas: usage in sliding windows (see window.ts) and any
+ * runtime override, in SQLite so both survive eviction. Grants are counted when granted, so a
  * lease can never let more through than the limit; what the caller does not
  * use it gives back on its next call.
  */
@@ -44,6 +45,18 @@ export class QuotaCounter extends DurableObject<Env> {
     ctx.storage.sql.exec(
       "CREATE TABLE IF NOT EXISTS usage (key TEXT NOT NULL, bucket INTEGER NOT NULL, units INTEGER NOT NULL, PRIMARY KEY (key, bucket))",
     );
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS override (id INTEGER PRIMARY KEY CHECK (id = 1), quotas TEXT NOT NULL)");
+  }
+
+  /** Quotas set through the admin API, replacing the configured ones; null when none are set. */
+  getOverride(): QuotaConfig[] | null {
+    const row = this.ctx.storage.sql.exec<{ quotas: string }>("SELECT quotas FROM override WHERE id = 1").toArray()[0];
+    return row ? (JSON.parse(row.quotas) as QuotaConfig[]) : null;
+  }
+
+  setOverride(quotas: QuotaConfig[] | null): void {
+    if (quotas === null) this.ctx.storage.sql.exec("DELETE FROM override WHERE id = 1");
+    else this.ctx.storage.sql.exec("INSERT OR REPLACE INTO override (id, quotas) VALUES (1, ?)", JSON.stringify(quotas));
   }
 
   lease(requests: LeaseRequest[], nowMs: number = Date.now()): LeaseGrant[] {

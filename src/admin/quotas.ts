@@ -1,0 +1,79 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { quotaListSchema, type ProjectConfig, type QuotaConfig } from "../config/schema";
+import { RelayError } from "../http/errors";
+import type { AppEnv } from "../ingest/endpoints";
+import { OVERRIDE_TTL_MS, remember } from "../limits/overrides";
+import { adminAuth } from "./auth";
+
+/** Read and change a project's quotas at runtime, without a deploy. */
+export const adminQuotas = new Hono<AppEnv>();
+adminQuotas.use("*", adminAuth);
+
+adminQuotas.get("/projects/:projectId/quotas", async (c) => {
+  const { projectId, project } = configured(c.get("config").projects, c.req.param("projectId"));
+  return c.json(await describe(c.env, projectId, project));
+});
+
+adminQuotas.put("/projects/:projectId/quotas", async (c) => {
+  const { projectId, project } = configured(c.get("config").projects, c.req.param("projectId"));
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    throw new RelayError(400, "body is not JSON: expected {\"quotas\": [...]}");
+  }
+  const parsed = z.object({ quotas: quotaListSchema }).strict().safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new RelayError(400, `invalid quotas: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+  }
+  await counter(c.env, projectId).setOverride(parsed.data.quotas);
+  remember(projectId, parsed.data.quotas, Date.now());
+  return c.json(await describe(c.env, projectId, project));
+});
+
+adminQuotas.delete("/projects/:projectId/quotas", async (c) => {
+  const { projectId, project } = configured(c.get("config").projects, c.req.param("projectId"));
+  await counter(c.env, projectId).setOverride(null);
+  remember(projectId, null, Date.now());
+  return c.json(await describe(c.env, projectId, project));
+});
+
+function configured(projects: Record<string, ProjectConfig>, projectId: string): { projectId: string; project: ProjectConfig } {
+  const project = projects[projectId];
+  if (!project) throw new RelayError(404, `unknown project ${projectId}`);
+  return { projectId, project };
+}
+
+function counter(env: AppEnv["Bindings"], projectId: string) {
+  if (!env.QUOTAS) throw new RelayError(503, "no QUOTAS Durable Object binding");
+  return env.QUOTAS.get(env.QUOTAS.idFromName(projectId));
+}
+
+/** The quotas in force, where they come from, and how much of each is used now. */
+async function describe(env: AppEnv["Bindings"], projectId: string, project: ProjectConfig) {
+  const stub = counter(env, projectId);
+  const override = await stub.getOverride();
+  const quotas = override ?? project.quotas;
+  const counters: Array<{ quota: QuotaConfig; key: string; publicKey?: string }> = quotas.flatMap((quota) =>
+    quota.scope === "key"
+      ? project.keys.map((key) => ({ quota, key: `${quota.id}:${key}`, publicKey: key }))
+      : [{ quota, key: quota.id }],
+  );
+  const usage = await stub.usage(counters.map(({ quota, key }) => ({ key, windowSeconds: quota.window })));
+  return {
+    project: projectId,
+    source: override ? "override" : "config",
+    takesEffectWithinSeconds: OVERRIDE_TTL_MS / 1000,
+    quotas,
+    usage: counters.map(({ quota, publicKey }, i) => ({
+      quota: quota.id,
+      ...(publicKey ? { publicKey } : {}),
+      used: usage[i]!.used,
+      limit: quota.limit,
+      window: quota.window,
+    })),
+    counterCalls: (await stub.stats()).calls,
+  };
+}
