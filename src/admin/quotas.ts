@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { quotaListSchema, type ProjectConfig, type QuotaConfig } from "../config/schema";
+import { quotaListSchema, type ProjectConfig } from "../config/schema";
 import { RelayError } from "../http/errors";
 import type { AppEnv } from "../ingest/endpoints";
 import { OVERRIDE_TTL_MS, remember } from "../limits/overrides";
@@ -53,27 +53,6 @@ function counter(env: AppEnv["Bindings"], projectId: string) {
 
 /** The quotas in force, where they come from, and how much of each is used now. */
 async function describe(env: AppEnv["Bindings"], projectId: string, project: ProjectConfig) {
-  const stub = counter(env, projectId);
-  const override = await stub.getOverride();
-  const quotas = override ?? project.quotas;
-  const counters: Array<{ quota: QuotaConfig; key: string; publicKey?: string }> = quotas.flatMap((quota) =>
-    quota.scope === "key"
-      ? project.keys.map((key) => ({ quota, key: `${quota.id}:${key}`, publicKey: key }))
-      : [{ quota, key: quota.id }],
-  );
-  const usage = await stub.usage(counters.map(({ quota, key }) => ({ key, windowSeconds: quota.window })));
-  return {
-    project: projectId,
-    source: override ? "override" : "config",
-    takesEffectWithinSeconds: OVERRIDE_TTL_MS / 1000,
-    quotas,
-    usage: counters.map(({ quota, publicKey }, i) => ({
-      quota: quota.id,
-      ...(publicKey ? { publicKey } : {}),
-      used: usage[i]!.used,
-      limit: quota.limit,
-      window: quota.window,
-    })),
-    counterCalls: (await stub.stats()).calls,
-  };
+  const snapshot = await counter(env, projectId).snapshot(project.quotas, project.keys);
+  return { project: projectId, takesEffectWithinSeconds: OVERRIDE_TTL_MS / 1000, ...snapshot };
 }

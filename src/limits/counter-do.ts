@@ -28,6 +28,13 @@ export interface LeaseGrant {
   retryAfter?: number;
 }
 
+export interface QuotaSnapshot {
+  source: "override" | "config";
+  quotas: QuotaConfig[];
+  usage: Array<{ quota: string; publicKey?: string; used: number; limit: number; window: number }>;
+  calls: { leases: number; overrideReads: number };
+}
+
 /** A lease never takes more than this share of what is left, so one isolate cannot starve the others. */
 const LEASE_SHARE = 0.1;
 
@@ -38,7 +45,8 @@ const LEASE_SHARE = 0.1;
  * use it gives back on its next call.
  */
 export class QuotaCounter extends DurableObject<Env> {
-  private calls = 0;
+  /** Calls from the ingest path, which the bench reads: leases and override reads. */
+  private calls = { leases: 0, overrideReads: 0 };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -50,6 +58,11 @@ export class QuotaCounter extends DurableObject<Env> {
 
   /** Quotas set through the admin API, replacing the configured ones; null when none are set. */
   getOverride(): QuotaConfig[] | null {
+    this.calls.overrideReads++;
+    return this.readOverride();
+  }
+
+  private readOverride(): QuotaConfig[] | null {
     const row = this.ctx.storage.sql.exec<{ quotas: string }>("SELECT quotas FROM override WHERE id = 1").toArray()[0];
     return row ? (JSON.parse(row.quotas) as QuotaConfig[]) : null;
   }
@@ -60,18 +73,26 @@ export class QuotaCounter extends DurableObject<Env> {
   }
 
   lease(requests: LeaseRequest[], nowMs: number = Date.now()): LeaseGrant[] {
-    this.calls++;
+    this.calls.leases++;
     return requests.map((request) => this.leaseOne(request, nowMs));
   }
 
-  /** Current usage per key, for the admin API. */
-  usage(keys: Array<{ key: string; windowSeconds: number }>, nowMs: number = Date.now()): Array<{ key: string; used: number }> {
-    return keys.map(({ key, windowSeconds }) => ({ key, used: this.used(key, windowShape(windowSeconds), nowMs) }));
-  }
-
-  /** How many lease calls this counter has served since it was loaded: the bench reads it. */
-  stats(): { calls: number } {
-    return { calls: this.calls };
+  /**
+   * For the admin API, in one call: the quotas in force (override or the
+   * configured ones passed in), usage of each counter, and the ingest-path
+   * call counts. Reading it counts as none of them.
+   */
+  snapshot(configured: QuotaConfig[], publicKeys: string[], nowMs: number = Date.now()): QuotaSnapshot {
+    const override = this.readOverride();
+    const quotas = override ?? configured;
+    const usage = quotas.flatMap((quota) => {
+      const shape = windowShape(quota.window);
+      const entry = (key: string, publicKey?: string) => ({
+        quota: quota.id, ...(publicKey ? { publicKey } : {}), used: this.used(key, shape, nowMs), limit: quota.limit, window: quota.window,
+      });
+      return quota.scope === "key" ? publicKeys.map((k) => entry(`${quota.id}:${k}`, k)) : [entry(quota.id)];
+    });
+    return { source: override ? "override" : "config", quotas, usage, calls: { ...this.calls } };
   }
 
   private leaseOne(request: LeaseRequest, nowMs: number): LeaseGrant {
