@@ -49,6 +49,7 @@ export async function runPipeline(envelope: Envelope, ctx: PipelineContext): Pro
   // 3. limit: quotas and the upstream's own limits, item by item.
   const now = ctx.now.getTime();
   const limited = await enforceLimits(valid, {
+    projectId: ctx.projectId,
     publicKey: ctx.publicKey,
     quotas: await effectiveQuotas(ctx.env, ctx.projectId, ctx.project.quotas, now, ctx.config.limits.quotaTimeoutMs),
     upstreamLimits: activeUpstreamLimits(ctx.projectId, now),

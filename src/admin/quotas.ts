@@ -3,6 +3,7 @@ import { z } from "zod";
 import { quotaListSchema, type ProjectConfig } from "../config/schema";
 import { RelayError } from "../http/errors";
 import type { AppEnv } from "../ingest/endpoints";
+import { counterFailures } from "../limits/failures";
 import { OVERRIDE_TTL_MS, remember } from "../limits/overrides";
 import { adminAuth } from "./auth";
 
@@ -54,5 +55,11 @@ function counter(env: AppEnv["Bindings"], projectId: string) {
 /** The quotas in force, where they come from, and how much of each is used now. */
 async function describe(env: AppEnv["Bindings"], projectId: string, project: ProjectConfig) {
   const snapshot = await counter(env, projectId).snapshot(project.quotas, project.keys);
-  return { project: projectId, takesEffectWithinSeconds: OVERRIDE_TTL_MS / 1000, ...snapshot };
+  return {
+    project: projectId,
+    takesEffectWithinSeconds: OVERRIDE_TTL_MS / 1000,
+    ...snapshot,
+    /** Seen by the isolate answering this request only. */
+    counterFailures: counterFailures(projectId),
+  };
 }

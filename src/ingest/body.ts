@@ -19,23 +19,32 @@ export interface Body {
 
 /**
  * Reads a request body under both caps. Both are enforced while streaming, so
- * neither an endless chunked body nor a zip bomb is ever held whole in memory.
+ * neither an endless chunked body nor a zip bomb is ever held whole in memory:
+ * at most the compressed cap, plus the decompressed cap, plus one chunk.
  */
 export async function readBody(request: Request, caps: BodyCaps): Promise<Body> {
   const encoding = bodyEncoding(request.headers.get("content-encoding"));
+  // An identity body is its own decompressed form, so the smaller cap holds on the wire.
+  const wireCap = encoding === "identity" ? Math.min(caps.maxCompressedBytes, caps.maxDecompressedBytes) : caps.maxCompressedBytes;
   const declared = Number(request.headers.get("content-length") ?? NaN);
-  if (declared > caps.maxCompressedBytes) throw tooLarge(caps.maxCompressedBytes);
-
-  const wire = await readCapped(request.body, caps.maxCompressedBytes, () => tooLarge(caps.maxCompressedBytes));
-  if (encoding === "identity") {
-    if (wire.byteLength > caps.maxDecompressedBytes) throw bombed(caps.maxDecompressedBytes);
-    return { bytes: wire };
+  if (declared > wireCap) {
+    await request.body?.cancel().catch(() => undefined);
+    throw tooLarge(wireCap);
   }
+
+  // @sentry/node sends chunked bodies without Content-Length: the count while reading is the real cap.
+  const wire = await readCapped(request.body, wireCap, () => tooLarge(wireCap));
+  // An empty body has nothing to decode, whatever its header says; the parser names the problem.
+  if (encoding === "identity" || wire.byteLength === 0) return { bytes: wire };
   const bytes = await decompress(wire, encoding, caps.maxDecompressedBytes);
   return { bytes, compressed: { encoding, bytes: wire } };
 }
 
-/** Some SDKs send `utf-8` or an empty value as Content-Encoding: both mean identity. */
+/**
+ * Relay drops an empty Content-Encoding (sentry-ruby 5) and `utf-8`
+ * (sentry-java android 2): both mean identity. Anything unknown is 415, as
+ * tower-http's RequestDecompressionLayer answers behind Relay.
+ */
 function bodyEncoding(header: string | null): BodyEncoding | "identity" {
   const value = (header ?? "").trim().toLowerCase();
   if (value === "" || value === "identity" || value === "utf-8" || value === "utf8") return "identity";
@@ -46,25 +55,28 @@ function bodyEncoding(header: string | null): BodyEncoding | "identity" {
 
 async function decompress(wire: Uint8Array, encoding: BodyEncoding, cap: number): Promise<Uint8Array> {
   if (encoding === "br") return brotli(wire, cap);
-  // Many clients send raw deflate under `deflate`; RFC 1950's two-byte header tells them apart.
+  // HTTP `deflate` means zlib (RFC 1950), but many clients send raw deflate under that name.
   const format = encoding === "gzip" ? "gzip" : isZlibWrapped(wire) ? "deflate" : "deflate-raw";
   const stream = new Blob([wire]).stream().pipeThrough(new DecompressionStream(format));
   try {
     return await readCapped(stream, cap, () => bombed(cap));
   } catch (err) {
     if (err instanceof RelayError) throw err;
+    // workerd reports corrupt, truncated and trailing data as TypeErrors with a readable message.
     throw new RelayError(400, `invalid ${encoding} body: ${(err as Error).message}`);
   }
 }
 
+/** RFC 1950: CM = 8 (deflate), CINFO ≤ 7, and the two header bytes a multiple of 31. */
 function isZlibWrapped(bytes: Uint8Array): boolean {
   const [cmf, flg] = bytes;
-  return cmf !== undefined && flg !== undefined && (cmf & 0x0f) === 8 && ((cmf << 8) | flg) % 31 === 0;
+  return cmf !== undefined && flg !== undefined && (cmf & 0x0f) === 8 && cmf >> 4 <= 7 && ((cmf << 8) | flg) % 31 === 0;
 }
 
 /**
- * workerd's DecompressionStream has no brotli; node:zlib does, and its
- * `maxOutputLength` stops inflating at the cap instead of after the fact.
+ * workerd's DecompressionStream has no brotli; node:zlib does, and
+ * `maxOutputLength` stops inflating at the cap (workerd throws a RangeError,
+ * Node an ERR_BUFFER_TOO_LARGE) instead of after the whole bomb is out.
  */
 function brotli(wire: Uint8Array, cap: number): Uint8Array {
   try {
@@ -72,10 +84,13 @@ function brotli(wire: Uint8Array, cap: number): Uint8Array {
   } catch (err) {
     const error = err as Error & { code?: string };
     if (error instanceof RangeError || error.code === "ERR_BUFFER_TOO_LARGE") throw bombed(cap);
-    throw new RelayError(400, `invalid br body: ${error.message}`);
+    // workerd words every brotli decoding error "Compression failed".
+    const reason = error.message === "Compression failed" ? "corrupt data" : error.message;
+    throw new RelayError(400, `invalid br body: ${reason}`);
   }
 }
 
+/** Reads a stream to its end, cancelling it the moment more than `cap` bytes have come. */
 async function readCapped(
   stream: ReadableStream<Uint8Array> | null,
   cap: number,

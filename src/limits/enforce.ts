@@ -3,9 +3,11 @@ import type { DataCategory, Envelope, EnvelopeItem } from "../envelope/types";
 import type { QuotaConfig } from "../config/schema";
 import type { Outcome } from "../outcomes";
 import { limitCovers, type RateLimit } from "./header";
+import { recordCounterFailure } from "./failures";
 import type { LeaseBook, LeaseCall, Quota } from "./leases";
 
 export interface LimitContext {
+  projectId: string;
   publicKey: string;
   quotas: readonly QuotaConfig[];
   upstreamLimits: readonly RateLimit[];
@@ -64,8 +66,7 @@ export async function enforceLimits(envelope: Envelope, ctx: LimitContext): Prom
   if (pending.length > 0) {
     try {
       if (!ctx.counter) throw new Error("no QUOTAS binding");
-      const counter = ctx.counter;
-      const results = await withTimeout(ctx.book.take(pending, counter, ctx.now), ctx.timeoutMs);
+      const results = await withTimeout(ctx.book.take(pending, ctx.counter, ctx.now), ctx.timeoutMs);
       for (const demand of pending) {
         results.get(demand.quota.key)!.forEach((take, n) => {
           const index = demand.indices[n]!;
@@ -73,7 +74,10 @@ export async function enforceLimits(envelope: Envelope, ctx: LimitContext): Prom
         });
       }
     } catch (err) {
-      console.error(`edge-relay: quota counter unavailable (${(err as Error).message}); failing ${ctx.failure}`);
+      const message = (err as Error).message;
+      console.error(`edge-relay: quota counter unavailable for project ${ctx.projectId} (${message}); failing ${ctx.failure}`);
+      const units = pending.reduce((n, d) => n + d.amounts.reduce((a, b) => a + b, 0), 0);
+      recordCounterFailure(ctx.projectId, ctx.failure, units, message, ctx.now);
       if (ctx.failure === "open") {
         failedOpen = true;
       } else {

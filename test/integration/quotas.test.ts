@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
+import { counterFailures } from "../../src/limits/failures";
 import { EVENT_ID, KEY, KEY2, UPSTREAM_DSN, errorEnvelope, fakeUpstream, post, relay, sentryAuth } from "./support/harness";
 
 let upstream: ReturnType<typeof fakeUpstream>;
@@ -114,11 +115,12 @@ describe("when the quota counter fails", () => {
   const broken = { QUOTAS: { idFromName: () => ({}), get: () => ({ lease: () => Promise.reject(new Error("boom")) }) } } as unknown as Partial<Env>;
   const hanging = { QUOTAS: { idFromName: () => ({}), get: () => ({ lease: () => new Promise(() => undefined) }) } } as unknown as Partial<Env>;
 
-  it("fails open by default: accepted and forwarded", async () => {
+  it("fails open by default: accepted, forwarded, and counted", async () => {
     const p = project([{ id: "errors", categories: ["error"], window: 60, limit: 1 }]);
     expect((await p.send(errorEnvelope(), KEY, broken)).status).toBe(200);
     expect((await p.send(errorEnvelope(), KEY, broken)).status).toBe(200);
     expect(upstream.calls).toHaveLength(2);
+    expect(counterFailures(p.id)).toMatchObject({ calls: 2, unitsAdmittedUncounted: 2, unitsRefused: 0, lastError: "boom" });
   });
 
   it("fails open on a counter that does not answer in time", async () => {
@@ -132,6 +134,7 @@ describe("when the quota counter fails", () => {
     expect(res.status).toBe(429);
     expect(res.headers.get("x-sentry-rate-limits")).toBe("1:error:project:quota_unavailable");
     expect(upstream.calls).toHaveLength(0);
+    expect(counterFailures(p.id)).toMatchObject({ calls: 1, unitsAdmittedUncounted: 0, unitsRefused: 1 });
     // Items no quota governs are not affected.
     expect((await p.send(session, KEY, broken)).status).toBe(200);
   });
