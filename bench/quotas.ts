@@ -4,11 +4,9 @@
  * when a quota runs out mid-burst. The counter Durable Object counts its own
  * ingest-path calls (leases and override reads); the admin API reads them out.
  */
-import { once } from "node:events";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { startWrangler } from "../test/e2e/support/wrangler";
+import { postMany, startNullUpstream } from "./load";
 
 const KEY = "0123456789abcdef0123456789abcdef";
 const TOKEN = "bench-admin-token";
@@ -16,13 +14,8 @@ const EVENTS = Number(process.env.BENCH_QUOTA_EVENTS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const BURST_LIMIT = 1000;
 
-const upstream = createServer((req, res) => {
-  req.resume();
-  req.on("end", () => res.writeHead(200, { "content-type": "application/json" }).end('{"id":"x"}'));
-});
-upstream.listen(0, "127.0.0.1");
-await once(upstream, "listening");
-const upstreamDsn = `http://${"ab".repeat(16)}@127.0.0.1:${(upstream.address() as AddressInfo).port}/2`;
+const upstream = await startNullUpstream();
+const upstreamDsn = `http://${"ab".repeat(16)}@127.0.0.1:${upstream.port}/2`;
 
 function envelope(i: number): string {
   const id = i.toString(16).padStart(32, "0");
@@ -30,20 +23,8 @@ function envelope(i: number): string {
 }
 
 async function burst(url: string, count: number): Promise<{ accepted: number; limited: number; seconds: number }> {
-  let next = 0;
-  let accepted = 0;
-  let limited = 0;
-  const started = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < count) {
-      const i = next++;
-      const res = await fetch(url, { method: "POST", body: envelope(i), headers: { "x-sentry-auth": `Sentry sentry_key=${KEY}` } });
-      await res.arrayBuffer();
-      if (res.status === 200) accepted++;
-      else if (res.status === 429) limited++;
-    }
-  }));
-  return { accepted, limited, seconds: (performance.now() - started) / 1000 };
+  const result = await postMany(url, count, CONCURRENCY, envelope, { "x-sentry-auth": `Sentry sentry_key=${KEY}` });
+  return { accepted: result.statuses.get(200) ?? 0, limited: result.statuses.get(429) ?? 0, seconds: result.seconds };
 }
 
 async function run(leasing: boolean) {
@@ -75,7 +56,7 @@ async function run(leasing: boolean) {
 }
 
 const results = { when: new Date().toISOString(), concurrency: CONCURRENCY, runs: [await run(true), await run(false)] };
-upstream.close();
+upstream.server.close();
 mkdirSync("bench/results", { recursive: true });
 writeFileSync("bench/results/quotas.json", `${JSON.stringify(results, null, 2)}\n`);
 console.log(`\nquota counter calls, ${EVENTS} events at concurrency ${CONCURRENCY}, then ${BURST_LIMIT * 1.5} against a limit of ${BURST_LIMIT}:`);

@@ -4,32 +4,15 @@
  * to the same do-nothing upstream. Rounds alternate between the two so a noisy
  * neighbour hurts both alike; the ratio of medians is the figure to quote.
  */
-import { once } from "node:events";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
+import { percentile, postMany, startNullUpstream } from "./load";
 import { startWrangler, type RunningWorker } from "../test/e2e/support/wrangler";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const KEY = "0123456789abcdef0123456789abcdef";
-
-/** Reads and discards each body, then answers like Sentry. */
-async function startUpstream(): Promise<{ server: Server; port: number; count: () => number }> {
-  let count = 0;
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on("end", () => {
-      count++;
-      res.writeHead(200, { "content-type": "application/json" }).end('{"id":"x"}');
-    });
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  return { server, port: (server.address() as AddressInfo).port, count: () => count };
-}
 
 /** A browser-SDK-sized error event: ~3 KB with a stack trace and breadcrumbs. */
 function sampleEnvelope(i: number): string {
@@ -55,34 +38,19 @@ interface RoundResult {
 }
 
 async function load(url: string, body: (i: number) => Uint8Array | string, headers: Record<string, string>): Promise<RoundResult> {
-  const latencies: number[] = [];
-  let next = 0;
-  let errors = 0;
-  const started = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < REQUESTS) {
-      const i = next++;
-      const t0 = performance.now();
-      try {
-        const res = await fetch(url, { method: "POST", body: body(i), headers });
-        await res.arrayBuffer();
-        if (res.status !== 200) errors++;
-      } catch {
-        errors++;
-      }
-      latencies.push(performance.now() - t0);
-    }
-  }));
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-  return { rps: REQUESTS / seconds, p50: at(0.5), p99: at(0.99), errors };
+  const result = await postMany(url, REQUESTS, CONCURRENCY, body, headers);
+  return {
+    rps: REQUESTS / result.seconds,
+    p50: percentile(result.latencies, 0.5),
+    p99: percentile(result.latencies, 0.99),
+    errors: REQUESTS - (result.statuses.get(200) ?? 0),
+  };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
-  const upstream = await startUpstream();
+  const upstream = await startNullUpstream();
   const config = JSON.stringify({
     projects: { "1": { keys: [KEY], upstream: `http://${"ab".repeat(16)}@127.0.0.1:${upstream.port}/2` } },
   });

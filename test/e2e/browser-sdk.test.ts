@@ -1,12 +1,10 @@
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { servePage } from "./support/browser-page";
-import { FakeUpstream } from "./support/fake-upstream";
+import type { FakeUpstream } from "./support/fake-upstream";
 import { freePort } from "./support/ports";
-import { startWrangler, type RunningWorker } from "./support/wrangler";
-
-const RELAY_KEY = "0123456789abcdef0123456789abcdef";
-const UPSTREAM_KEY = "fedcba9876543210fedcba9876543210";
+import { RELAY_KEY, UPSTREAM_KEY, startStack, type Stack } from "./support/stack";
+import type { RunningWorker } from "./support/wrangler";
 
 /** The page: init the SDK with `tunnel`, capture, flush, report what the relay answered. */
 const pageHtml = (dsn: string, tunnel: string) => `<!doctype html>
@@ -27,33 +25,25 @@ const CHROMIUM_ARGS = [
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ];
 
+let stack: Stack;
 let upstream: FakeUpstream;
 let relay: RunningWorker;
 let page: Awaited<ReturnType<typeof servePage>>;
 let browser: Browser;
 
 beforeAll(async () => {
-  upstream = await new FakeUpstream().start();
   // The page's origin must be known before the relay starts, to allow it.
   const pagePort = await freePort();
-  relay = await startWrangler({
-    vars: {
-      RELAY_CONFIG: JSON.stringify({
-        projects: {
-          "7": { keys: [RELAY_KEY], upstream: upstream.dsn(UPSTREAM_KEY, "4501"), allowedOrigins: [`http://127.0.0.1:${pagePort}`] },
-        },
-      }),
-    },
-  });
-  page = await servePage(pageHtml(`http://${RELAY_KEY}@127.0.0.1:${relay.port}/7`, `${relay.url}/tunnel`), pagePort);
+  stack = await startStack({ allowedOrigins: [`http://127.0.0.1:${pagePort}`] });
+  ({ upstream, relay } = stack);
+  page = await servePage(pageHtml(stack.dsn, `${relay.url}/tunnel`), pagePort);
   browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
 });
 
 afterAll(async () => {
   await browser?.close();
   await page?.close();
-  await relay?.stop();
-  await upstream?.stop();
+  await stack?.stop();
 });
 
 interface PageResult {

@@ -1,44 +1,29 @@
 import * as Sentry from "@sentry/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FakeUpstream } from "./support/fake-upstream";
-import { startWrangler, type RunningWorker } from "./support/wrangler";
+import type { FakeUpstream } from "./support/fake-upstream";
+import { startStack, type Stack } from "./support/stack";
 
-const RELAY_KEY = "0123456789abcdef0123456789abcdef";
-const UPSTREAM_KEY = "fedcba9876543210fedcba9876543210";
 const WINDOW = 4;
 
+let stack: Stack;
 let upstream: FakeUpstream;
-let relay: RunningWorker;
 const statuses: Array<number | undefined> = [];
 
 beforeAll(async () => {
-  upstream = await new FakeUpstream().start();
-  relay = await startWrangler({
-    vars: {
-      RELAY_CONFIG: JSON.stringify({
-        projects: {
-          "7": {
-            keys: [RELAY_KEY],
-            upstream: upstream.dsn(UPSTREAM_KEY, "4501"),
-            quotas: [{ id: "errors", categories: ["error"], window: WINDOW, limit: 2 }],
-          },
-        },
-      }),
-    },
-  });
-  Sentry.init({ dsn: `http://${RELAY_KEY}@127.0.0.1:${relay.port}/7`, sendClientReports: false });
+  stack = await startStack({ quotas: [{ id: "errors", categories: ["error"], window: WINDOW, limit: 2 }] });
+  upstream = stack.upstream;
+  Sentry.init({ dsn: stack.dsn, sendClientReports: false });
   Sentry.getClient()!.on("afterSendEvent", (_event, response) => statuses.push(response.statusCode));
 });
 
 afterAll(async () => {
   await Sentry.close(2000);
-  await relay?.stop();
-  await upstream?.stop();
+  await stack?.stop();
 });
 
 /** Requests the relay itself saw, from wrangler's request log. */
 const relayRequests = (status: number) =>
-  relay.output().split("\n").filter((line) => line.includes("POST /api/7/envelope/") && line.includes(` ${status} `)).length;
+  stack.relay.output().split("\n").filter((line) => line.includes("POST /api/7/envelope/") && line.includes(` ${status} `)).length;
 
 const errorsAtUpstream = () => upstream.items("event").length;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,11 +1,8 @@
 import * as Sentry from "@sentry/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readArchived } from "./support/archive";
-import { FakeUpstream } from "./support/fake-upstream";
-import { startWrangler, type RunningWorker } from "./support/wrangler";
-
-const RELAY_KEY = "0123456789abcdef0123456789abcdef";
-const UPSTREAM_KEY = "fedcba9876543210fedcba9876543210";
+import type { FakeUpstream } from "./support/fake-upstream";
+import { startStack, type Stack } from "./support/stack";
 
 const SECRETS = {
   email: "jane.doe@example.com",
@@ -15,27 +12,20 @@ const SECRETS = {
   ip: "73.133.27.120",
 };
 
+let stack: Stack;
 let upstream: FakeUpstream;
-let relay: RunningWorker;
 
 beforeAll(async () => {
-  upstream = await new FakeUpstream().start();
-  relay = await startWrangler({
-    vars: {
-      RELAY_CONFIG: JSON.stringify({
-        projects: { "7": { keys: [RELAY_KEY], upstream: upstream.dsn(UPSTREAM_KEY, "4501"), archive: true } },
-      }),
-    },
-  });
+  stack = await startStack({ archive: true });
+  upstream = stack.upstream;
   // v11 collects user info, headers and query strings by default (`dataCollection`):
   // keeping them private is the relay's job.
-  Sentry.init({ dsn: `http://${RELAY_KEY}@127.0.0.1:${relay.port}/7`, sendClientReports: false });
+  Sentry.init({ dsn: stack.dsn, sendClientReports: false });
 });
 
 afterAll(async () => {
   await Sentry.close(2000);
-  await relay?.stop();
-  await upstream?.stop();
+  await stack?.stop();
 });
 
 describe("@sentry/node event with personal data, through the relay", () => {
@@ -56,7 +46,7 @@ describe("@sentry/node event with personal data, through the relay", () => {
     await Sentry.flush(5000);
 
     const { item, envelope } = await upstream.waitFor(() => upstream.items("event").find(({ item }) => item.json().event_id === eventId));
-    const archived = await readArchived(relay, "7", eventId);
+    const archived = await readArchived(stack.relay, "7", eventId);
 
     for (const [where, text] of [["upstream", envelope.raw.toString("utf8")], ["archive", archived]] as const) {
       for (const [name, secret] of Object.entries(SECRETS)) {

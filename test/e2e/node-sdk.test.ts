@@ -1,26 +1,17 @@
 import * as Sentry from "@sentry/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FakeUpstream } from "./support/fake-upstream";
-import { startWrangler, type RunningWorker } from "./support/wrangler";
+import type { FakeUpstream } from "./support/fake-upstream";
+import { RELAY_KEY, UPSTREAM_KEY, startStack, type Stack } from "./support/stack";
 
-const RELAY_KEY = "0123456789abcdef0123456789abcdef";
-const UPSTREAM_KEY = "fedcba9876543210fedcba9876543210";
-
+let stack: Stack;
 let upstream: FakeUpstream;
-let relay: RunningWorker;
 const statuses: Array<number | undefined> = [];
 
 beforeAll(async () => {
-  upstream = await new FakeUpstream().start();
-  relay = await startWrangler({
-    vars: {
-      RELAY_CONFIG: JSON.stringify({
-        projects: { "7": { keys: [RELAY_KEY], upstream: upstream.dsn(UPSTREAM_KEY, "4501") } },
-      }),
-    },
-  });
+  stack = await startStack();
+  upstream = stack.upstream;
   Sentry.init({
-    dsn: `http://${RELAY_KEY}@127.0.0.1:${relay.port}/7`,
+    dsn: stack.dsn,
     release: "e2e@1.0.0",
     environment: "e2e",
     sendClientReports: false,
@@ -31,8 +22,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Sentry.close(2000);
-  await relay?.stop();
-  await upstream?.stop();
+  await stack?.stop();
 });
 
 describe("@sentry/node through the relay", () => {
