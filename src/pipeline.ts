@@ -5,6 +5,8 @@ import { deliver } from "./forward/deliver";
 import { deliveryVerdict, type Verdict } from "./forward/verdict";
 import { validateItems } from "./ingest/validate";
 import type { Outcome } from "./outcomes";
+import { normalizeEventId } from "./envelope/event-id";
+import { filterEnvelope } from "./filters/stage";
 import { bookFor, counterFor } from "./limits/books";
 import { enforceLimits } from "./limits/enforce";
 import { formatRateLimits, parseRateLimits, retryAfterSeconds, type RateLimit } from "./limits/header";
@@ -46,9 +48,14 @@ export async function runPipeline(envelope: Envelope, ctx: PipelineContext): Pro
     return { status: 200, body: {}, headers: {}, outcomes };
   }
 
+  // 2. filter: inbound filters; filtered events are answered 200 and dropped, as Sentry does.
+  const filtered = filterEnvelope(valid, ctx.project.filters);
+  outcomes.push(...filtered.outcomes);
+  if (filtered.envelope.items.length === 0) return { status: 200, body: eventIdBody(envelope), headers: {}, outcomes };
+
   // 3. limit: quotas and the upstream's own limits, item by item.
   const now = ctx.now.getTime();
-  const limited = await enforceLimits(valid, {
+  const limited = await enforceLimits(filtered.envelope, {
     projectId: ctx.projectId,
     publicKey: ctx.publicKey,
     quotas: await effectiveQuotas(ctx.env, ctx.projectId, ctx.project.quotas, now, ctx.config.limits.quotaTimeoutMs),
@@ -85,6 +92,11 @@ export async function runPipeline(envelope: Envelope, ctx: PipelineContext): Pro
     rememberUpstreamLimits(ctx.projectId, parseRateLimits(delivery.upstream.headers, delivery.upstream.status, now), now);
   }
   return { ...withOurLimits(deliveryVerdict(delivery), limited.limits, now), outcomes };
+}
+
+function eventIdBody(envelope: Envelope): Record<string, unknown> {
+  const id = normalizeEventId(envelope.header.event_id);
+  return id ? { id } : {};
 }
 
 /** Every item was over a limit: 429 as Sentry answers, so SDKs back off. */

@@ -113,6 +113,21 @@ export const quotaListSchema = z.array(quotaSchema).superRefine((quotas, ctx) =>
   });
 });
 
+/** Inbound filters, Relay's names; defaults as Sentry sets them for a new project. */
+const filters = z
+  .object({
+    localhost: z.boolean().default(false),
+    browserExtensions: z.boolean().default(true),
+    webCrawlers: z.boolean().default(true),
+    legacyBrowsers: z.boolean().default(false),
+    healthChecks: z.boolean().default(false),
+    /** Globs over `Type: value` of each exception and the message. */
+    errorMessages: z.array(z.string()).default([]),
+    /** Globs over the event's release. */
+    releases: z.array(z.string()).default([]),
+  })
+  .prefault({});
+
 const project = z
   .object({
     keys: z.array(publicKey).min(1, "a project needs at least one public key"),
@@ -123,6 +138,7 @@ const project = z
     /** Origins allowed to send from browsers; Sentry's default is any. */
     allowedOrigins: z.array(origin).default(["*"]),
     scrub,
+    filters,
     quotas: quotaListSchema.default([]),
     /** When the quota counter cannot be reached in time: accept and count ("open"), or refuse ("closed"). */
     quotaFailure: z.enum(["open", "closed"]).default("open"),

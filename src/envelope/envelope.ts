@@ -36,3 +36,21 @@ export function itemJson(item: EnvelopeItem): unknown {
     throw new EnvelopeError(`${item.header.type} item payload is not valid JSON`);
   }
 }
+
+const parsed = new WeakMap<EnvelopeItem, unknown>();
+
+/**
+ * The payload as JSON, parsed once per item however many stages read it;
+ * undefined when it is not JSON. Callers must not mutate the result.
+ */
+export function cachedItemJson(item: EnvelopeItem): unknown {
+  if (parsed.has(item)) return parsed.get(item);
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(item.payload));
+  } catch {
+    value = undefined;
+  }
+  parsed.set(item, value);
+  return value;
+}

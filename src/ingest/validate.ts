@@ -1,4 +1,5 @@
 import { itemCategory, itemQuantity } from "../envelope/categories";
+import { cachedItemJson } from "../envelope/envelope";
 import type { Envelope, EnvelopeItem } from "../envelope/types";
 import type { Outcome } from "../outcomes";
 
@@ -33,11 +34,7 @@ export function validateItems(envelope: Envelope, limits: { maxEventBytes: numbe
 function itemProblem(item: EnvelopeItem, limits: { maxEventBytes: number }): string | undefined {
   if (!EVENT_TYPES.has(item.header.type)) return undefined;
   if (item.payload.byteLength > limits.maxEventBytes) return "too_large";
-  try {
-    const value: unknown = JSON.parse(new TextDecoder().decode(item.payload));
-    if (typeof value !== "object" || value === null || Array.isArray(value)) return "invalid_json";
-  } catch {
-    return "invalid_json";
-  }
+  const value = cachedItemJson(item);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "invalid_json";
   return undefined;
 }

@@ -1,4 +1,4 @@
-import { setItemPayload } from "../envelope/envelope";
+import { cachedItemJson, setItemPayload } from "../envelope/envelope";
 import { itemCategory, itemQuantity } from "../envelope/categories";
 import type { Envelope, EnvelopeItem } from "../envelope/types";
 import type { Outcome } from "../outcomes";
@@ -56,13 +56,9 @@ function scrubItem(item: EnvelopeItem, scrubber: Scrubber): EnvelopeItem | Dropp
   }
   const rootType = SCRUBBED_ITEMS[item.header.type];
   if (!rootType) return item;
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(item.payload));
-  } catch {
-    // What cannot be read cannot be scrubbed, so it does not leave the edge.
-    return { drop: { reason: "invalid", detail: "invalid_json" } };
-  }
+  const json = cachedItemJson(item);
+  // What cannot be read cannot be scrubbed, so it does not leave the edge.
+  if (json === undefined) return { drop: { reason: "invalid", detail: "invalid_json" } };
   const scrubbed = scrubJson(json, scrubber, rootType);
   return scrubbed === json ? item : setItemPayload(item, new TextEncoder().encode(JSON.stringify(scrubbed)));
 }
