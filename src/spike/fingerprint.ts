@@ -1,0 +1,87 @@
+import { createHash } from "node:crypto";
+
+type Json = Record<string, any>;
+
+/**
+ * A stable fingerprint for an error event, so the same bug counts as one
+ * however its details vary:
+ *
+ * 1. An SDK-sent `fingerprint` array wins; `{{ default }}` in it stands for
+ *    the default components below.
+ * 2. With an exception: the root cause of the chain (`exception.values[0]`,
+ *    Sentry orders oldest first), its type, and its frames as module (or file
+ *    name without query, hash or version noise) + function, no line numbers;
+ *    only the in-app frames when the SDK marked any. Without frames, the
+ *    normalized exception value stands in.
+ * 3. Without an exception: the normalized log message (the template when the
+ *    SDK sent one).
+ *
+ * Normalizing replaces UUIDs, emails, hex ids, timestamps, numbers and quoted
+ * values with placeholders, so "user 42 not found" and "user 7 not found"
+ * agree. The components are hashed (MD5, as Sentry's grouping hashes them).
+ */
+export function fingerprint(event: Json): string {
+  return createHash("md5").update(fingerprintComponents(event).join("\n")).digest("hex");
+}
+
+export function fingerprintComponents(event: Json): string[] {
+  const defaults = defaultComponents(event);
+  const custom = event.fingerprint;
+  if (Array.isArray(custom) && custom.length > 0) {
+    return custom.flatMap((part) => (/^\{\{\s*default\s*\}\}$/.test(String(part)) ? defaults : [`custom:${String(part)}`]));
+  }
+  return defaults;
+}
+
+function defaultComponents(event: Json): string[] {
+  const exceptions: Json[] = Array.isArray(event.exception?.values) ? event.exception.values : Array.isArray(event.exception) ? event.exception : [];
+  const root = exceptions.find((e) => e && (e.type || e.value || e.stacktrace));
+  if (root) {
+    const frames = framesOf(root.stacktrace ?? event.stacktrace ?? event.threads?.values?.find((t: Json) => t?.crashed)?.stacktrace);
+    const parts = [`type:${root.type ?? root.mechanism?.type ?? "Error"}`];
+    if (frames.length > 0) parts.push(...frames.map((f) => `frame:${f}`));
+    else parts.push(`value:${normalizeMessage(String(root.value ?? ""))}`);
+    return parts;
+  }
+  const message = event.logentry?.message ?? event.logentry?.formatted ?? (typeof event.message === "string" ? event.message : event.message?.message);
+  if (typeof message === "string" && message !== "") return [`message:${normalizeMessage(message)}`];
+  // Nothing to group by: the transaction or culprit, else one bucket for the project.
+  return [`other:${String(event.transaction ?? event.culprit ?? "")}`];
+}
+
+function framesOf(stacktrace: Json | undefined): string[] {
+  const frames: Json[] = Array.isArray(stacktrace?.frames) ? stacktrace.frames : [];
+  const inApp = frames.filter((f) => f?.in_app === true);
+  const chosen = inApp.length > 0 ? inApp : frames.filter((f) => f?.in_app !== false);
+  return chosen.map((f) => `${f.module ?? normalizeFile(String(f.filename ?? f.abs_path ?? ""))}|${f.function ?? "?"}`);
+}
+
+/** `https://cdn.example.com/assets/app.3fa2b1c9.js?v=2` → `assets/app.<hash>.js`. */
+export function normalizeFile(file: string): string {
+  return file
+    .replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, "")
+    .replace(/[?#].*$/, "")
+    .replace(/^\/+/, "")
+    .replace(/(?<=[.\-_])[0-9a-f]{6,}(?=[.\-_])/gi, "<hash>");
+}
+
+type Rule = [RegExp, (match: string) => string];
+const to = (placeholder: string) => () => placeholder;
+
+const MESSAGE_RULES: Rule[] = [
+  [/"[^"]*"|'[^']*'|`[^`]*`/g, to("<quoted>")],
+  [/\b[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\b/gi, to("<uuid>")],
+  [/[a-zA-Z0-9._%+-]+@[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+/g, to("<email>")],
+  [/\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?/g, to("<timestamp>")],
+  [/\b\d{1,2}:\d{2}:\d{2}(?:\.\d+)?\b/g, to("<time>")],
+  // Hex ids: six or more hex digits mixing letters and digits (so words like "facade" stay).
+  [/\b(?:0x)?[0-9a-f]{6,}\b/gi, (m) => (/[a-f]/i.test(m) && /\d/.test(m) ? "<hex>" : m)],
+  [/\b\d+(?:\.\d+)?\b/g, to("<num>")],
+];
+
+/** Placeholders for the parts of a message that vary between occurrences of one bug. */
+export function normalizeMessage(message: string): string {
+  let out = message;
+  for (const [pattern, replace] of MESSAGE_RULES) out = out.replace(pattern, replace);
+  return out.replace(/\s+/g, " ").trim();
+}
