@@ -73,21 +73,46 @@ function isZlibWrapped(bytes: Uint8Array): boolean {
   return cmf !== undefined && flg !== undefined && (cmf & 0x0f) === 8 && cmf >> 4 <= 7 && ((cmf << 8) | flg) % 31 === 0;
 }
 
-/**
- * workerd's DecompressionStream has no brotli; node:zlib does, and
- * `maxOutputLength` stops inflating at the cap (workerd throws a RangeError,
- * Node an ERR_BUFFER_TOO_LARGE) instead of after the whole bomb is out.
- */
+/** workerd's DecompressionStream has no brotli; node:zlib (nodejs_compat) has. */
 function brotli(wire: Uint8Array, cap: number): Uint8Array {
+  let bytes: Uint8Array | undefined;
   try {
-    return new Uint8Array(brotliDecompressSync(wire, { maxOutputLength: cap }));
+    bytes = zlibSyncCapped(brotliDecompressSync, wire, cap);
   } catch (err) {
-    const error = err as Error & { code?: string };
-    if (error instanceof RangeError || error.code === "ERR_BUFFER_TOO_LARGE") throw bombed(cap);
     // workerd words every brotli decoding error "Compression failed".
-    const reason = error.message === "Compression failed" ? "corrupt data" : error.message;
-    throw new RelayError(400, `invalid br body: ${reason}`);
+    const message = (err as Error).message;
+    throw new RelayError(400, `invalid br body: ${message === "Compression failed" ? "corrupt data" : message}`);
   }
+  if (!bytes) throw bombed(cap);
+  return bytes;
+}
+
+/** More than any output workerd's `maxOutputLength` was seen to refuse below the limit (36 KiB). */
+const ZLIB_HEADROOM = 64 * 1024;
+
+/**
+ * Runs a node:zlib sync decoder that stops inflating soon after `cap` instead
+ * of after the whole bomb is out, and applies `cap` exactly: undefined when the
+ * output is larger. Throws the decoder's own error for corrupt input.
+ *
+ * Why not `maxOutputLength: cap`: workerd's refuses some outputs that fit (for
+ * a 100000-byte limit, outputs of 81920..100000 bytes; for 65536, from 40960),
+ * depending on sizes, for brotli, inflate and gunzip alike; Node's is exact.
+ */
+export function zlibSyncCapped(
+  decode: (input: Uint8Array, options: { maxOutputLength: number }) => Uint8Array,
+  input: Uint8Array,
+  cap: number,
+): Uint8Array | undefined {
+  let out: Uint8Array;
+  try {
+    out = decode(input, { maxOutputLength: cap + ZLIB_HEADROOM });
+  } catch (err) {
+    // workerd throws a RangeError past maxOutputLength, Node an ERR_BUFFER_TOO_LARGE (also a RangeError).
+    if (err instanceof RangeError || (err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") return undefined;
+    throw err;
+  }
+  return out.byteLength > cap ? undefined : new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
 /** Reads a stream to its end, cancelling it the moment more than `cap` bytes have come. */

@@ -1,47 +1,59 @@
 import { inflateRawSync, inflateSync } from "node:zlib";
-import { RelayError } from "../http/errors";
 import { normalizeEventId } from "../envelope/event-id";
 import type { Envelope } from "../envelope/types";
+import { RelayError } from "../http/errors";
+import { zlibSyncCapped } from "./body";
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Relay's default `max_event_size`: what one legacy event may inflate to unless the caller says otherwise. */
+const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 
 /**
  * A legacy `store` body: JSON, or (raven-era SDKs) base64 of zlib-deflated
- * JSON. Inflation stops at `maxBytes`, like every other decompression here.
+ * JSON, or base64 of plain JSON — Relay's `decode_bytes` order. We are more
+ * lenient than Relay's strict base64: url-safe alphabet, missing padding and
+ * line breaks are accepted, and raw deflate too. Inflation stops at `maxBytes`.
  */
-export function decodeStoreBody(bytes: Uint8Array, maxBytes: number): Record<string, unknown> {
-  const text = new TextDecoder().decode(bytes).trim();
-  if (text.startsWith("{")) return eventObject(text);
+export function decodeStoreBody(bytes: Uint8Array, maxBytes = DEFAULT_MAX_EVENT_BYTES): Record<string, unknown> {
+  const text = decoder.decode(bytes).trim();
   if (text === "") throw new RelayError(400, "store body is empty");
+  if (text.startsWith("{")) return eventObject(text);
 
-  const decoded = fromBase64(text);
-  if (decoded[0] === 0x7b /* { */) return eventObject(new TextDecoder().decode(decoded));
-  return eventObject(new TextDecoder().decode(inflate(decoded, maxBytes)));
+  const binary = base64(text);
+  if (!binary) return eventObject(text); // not base64: JSON of the wrong shape, or garbage; say which
+  if (binary[0] === 0x7b /* { */) return eventObject(decoder.decode(binary));
+  return eventObject(decoder.decode(inflate(binary, maxBytes)));
 }
 
-function fromBase64(text: string): Uint8Array {
-  const standard = text.replace(/\s+/g, "").replace(/-/g, "+").replace(/_/g, "/");
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(standard)) throw new RelayError(400, "store body is neither JSON nor base64");
+/** Base64 (standard or url-safe, padding optional, whitespace ignored), or undefined when the text is not. */
+function base64(text: string): Uint8Array | undefined {
+  const compact = text.replace(/\s+/g, "").replace(/-/g, "+").replace(/_/g, "/").replace(/=+$/, "");
+  if (!/^[A-Za-z0-9+/]+$/.test(compact)) return undefined;
+  if (compact.length % 4 === 1) throw new RelayError(400, "invalid base64 store body: truncated");
+  let binary: string;
   try {
-    const binary = atob(standard.padEnd(Math.ceil(standard.length / 4) * 4, "="));
-    return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+    binary = atob(compact.padEnd(Math.ceil(compact.length / 4) * 4, "="));
   } catch {
     throw new RelayError(400, "invalid base64 store body");
   }
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }
 
 function inflate(bytes: Uint8Array, maxBytes: number): Uint8Array {
-  for (const fn of [inflateSync, inflateRawSync]) {
+  // Raven SDKs use zlib (RFC 1950); raw deflate is tried second for homemade clients.
+  for (const inflater of [inflateSync, inflateRawSync]) {
+    let out: Uint8Array | undefined;
     try {
-      return new Uint8Array(fn(bytes, { maxOutputLength: maxBytes }));
-    } catch (err) {
-      const error = err as Error & { code?: string };
-      if (error instanceof RangeError || error.code === "ERR_BUFFER_TOO_LARGE") {
-        throw new RelayError(413, `decompressed body exceeds ${maxBytes} bytes`);
-      }
+      out = zlibSyncCapped(inflater, bytes, maxBytes);
+    } catch {
+      continue; // not this format
     }
+    if (!out) throw new RelayError(413, `decompressed body exceeds ${maxBytes} bytes`);
+    return out;
   }
-  throw new RelayError(400, "store body is base64 but not zlib-deflated JSON");
+  throw new RelayError(400, "store body is base64 but neither JSON nor zlib-deflated JSON");
 }
 
 function eventObject(text: string): Record<string, unknown> {
@@ -52,21 +64,32 @@ function eventObject(text: string): Record<string, unknown> {
     throw new RelayError(400, "store body is not valid JSON");
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new RelayError(400, "store body is not a JSON object");
+    throw new RelayError(400, "store body is not an object");
   }
   return value as Record<string, unknown>;
 }
 
 /**
- * Wraps one event the way an SDK would have: header with the event id, one
- * `event` item (or `transaction`, by the event's own type).
+ * Wraps one event the way an SDK would have: header `{event_id, sent_at}` and
+ * one item, typed by the event's own `type` as Relay's
+ * `ItemType::from_event_type` does (`transaction`, `feedback`, else `event`).
+ *
+ * Security reports (`csp`, `hpkp`, `expectct`, `expectstaple`) stay `event`
+ * items here although Relay makes them `security` items: the scrubber only
+ * reads `event` items, and upstream Relay infers the type from the interface.
+ *
+ * A missing or malformed event_id is replaced (the payload gets the same id),
+ * where Relay would refuse the body: a relay should not lose the event.
  */
-export function eventToEnvelope(event: Record<string, unknown>, now: Date): Envelope {
+export function storeEventToEnvelope(event: Record<string, unknown>, now: Date): Envelope {
   const eventId = normalizeEventId(event.event_id) ?? crypto.randomUUID().replace(/-/g, "");
   const payload = encoder.encode(JSON.stringify({ ...event, event_id: eventId }));
-  const type = event.type === "transaction" ? "transaction" : "event";
+  const type = event.type === "transaction" ? "transaction" : event.type === "feedback" ? "feedback" : "event";
   return {
     header: { event_id: eventId, sent_at: now.toISOString() },
     items: [{ header: { type, length: payload.byteLength }, payload }],
   };
 }
+
+/** The name the endpoints already use; the security endpoint wraps its events with it too. */
+export const eventToEnvelope = storeEventToEnvelope;
