@@ -75,7 +75,7 @@ export async function storeEndpoint(c: Ctx): Promise<Response> {
     requestKey: requestPublicKey(c.req.raw.headers, new URL(c.req.url)),
   }));
   const body = await readBody(c.req.raw, config.limits);
-  const envelope = eventToEnvelope(decodeStoreBody(body.bytes, config.limits.maxDecompressedBytes), new Date());
+  const envelope = eventToEnvelope(decodeStoreBody(body.bytes, config.limits.maxEventBytes), new Date());
   return respond(c, await runPipeline(envelope, pipelineContext(c, auth)));
 }
 
