@@ -1,18 +1,22 @@
 import type { ProjectConfig, RelayConfig } from "./config/schema";
 import type { Envelope } from "./envelope/types";
 import type { Env } from "./env";
-import { deliver } from "./forward/deliver";
+import { serializeEnvelope } from "./envelope/serialize";
+import { recordOutcomes, reportIsDue, takeClientReport } from "./forward/client-reports";
+import { deliver, type Delivery } from "./forward/deliver";
+import { sendToUpstream, upstreamTarget } from "./forward/upstream";
 import { deliveryVerdict, type Verdict } from "./forward/verdict";
 import { validateItems } from "./ingest/validate";
 import type { Outcome } from "./outcomes";
 import { normalizeEventId } from "./envelope/event-id";
 import { filterEnvelope } from "./filters/stage";
-import { bookFor, counterFor } from "./limits/books";
+import { bookFor, counterFor, spikeCounterFor } from "./limits/books";
 import { enforceLimits } from "./limits/enforce";
 import { formatRateLimits, parseRateLimits, retryAfterSeconds, type RateLimit } from "./limits/header";
 import { effectiveQuotas } from "./limits/overrides";
 import { activeUpstreamLimits, rememberUpstreamLimits } from "./limits/upstream-limits";
 import { compileScrubber } from "./scrub/compile";
+import { spikeAndSample, type SamplingConfig } from "./spike/stage";
 import { scrubEnvelope } from "./scrub/envelope";
 
 export interface PipelineContext {
@@ -27,6 +31,8 @@ export interface PipelineContext {
   userAgent?: string;
   /** The body as received, reusable by the forwarder while nothing changed. */
   original?: { bytes: Uint8Array; gzipped?: Uint8Array };
+  /** Work that may finish after the answer (a standalone client report). */
+  waitUntil?: (promise: Promise<unknown>) => void;
 }
 
 export interface PipelineResult extends Verdict {
@@ -36,9 +42,21 @@ export interface PipelineResult extends Verdict {
 /**
  * One envelope, one pass, in the order of the design notes. Authentication,
  * body caps and parsing (stage 1) happened in the endpoint that built the
- * envelope.
+ * envelope. Whatever the stages drop is reported upstream (7).
  */
 export async function runPipeline(envelope: Envelope, ctx: PipelineContext): Promise<PipelineResult> {
+  const { reported, ...result } = await stages(envelope, ctx);
+  // 7. stats: outcomes of envelopes that were not forwarded wait for the next one, or go alone when due.
+  if (!reported) {
+    recordOutcomes(ctx.projectId, result.outcomes, ctx.now.getTime());
+    if (ctx.project.upstream && ctx.waitUntil && reportIsDue(ctx.projectId, ctx.now.getTime())) {
+      ctx.waitUntil(sendReportAlone(ctx));
+    }
+  }
+  return result;
+}
+
+async function stages(envelope: Envelope, ctx: PipelineContext): Promise<PipelineResult & { reported?: boolean }> {
   // 1. ingest: items the upstream would refuse are dropped one by one.
   const { envelope: valid, outcomes } = validateItems(envelope, ctx.config.limits);
   if (valid.items.length === 0 && envelope.items.length > 0) {
@@ -71,13 +89,28 @@ export async function runPipeline(envelope: Envelope, ctx: PipelineContext): Pro
     return { ...rateLimitedWhole(limited.limits, now), outcomes };
   }
 
+  // 4. spike + sample: count every occurrence, keep a share, never hide a new fingerprint.
+  const sampled = await spikeAndSample(limited.envelope, {
+    spike: ctx.project.spike,
+    sampling: samplingOf(ctx.project.sampling),
+    book: bookFor(`${ctx.projectId}/spike`, ctx.config.limits.quotaLeases),
+    counter: spikeCounterFor(ctx.env, ctx.projectId),
+    timeoutMs: ctx.config.limits.quotaTimeoutMs,
+    now,
+  });
+  outcomes.push(...sampled.outcomes);
+  if (sampled.envelope.items.length === 0) return { status: 200, body: eventIdBody(envelope), headers: {}, outcomes };
+
   // 5. scrub: nothing private is persisted or sent.
-  const scrubbed = scrubEnvelope(limited.envelope, compileScrubber(ctx.project.scrub));
+  const scrubbed = scrubEnvelope(sampled.envelope, compileScrubber(ctx.project.scrub));
   outcomes.push(...scrubbed.outcomes);
   if (scrubbed.envelope.items.length === 0) return { status: 200, body: {}, headers: {}, outcomes };
 
-  // 6. forward: upstream and/or archive.
-  const delivery = await deliver(scrubbed.envelope, {
+  // 6. forward: upstream and/or archive, carrying what the edge dropped so far.
+  recordOutcomes(ctx.projectId, outcomes, now);
+  const report = ctx.project.upstream ? takeClientReport(ctx.projectId, now) : undefined;
+  const outgoing = report ? { ...scrubbed.envelope, items: [...scrubbed.envelope.items, report.item] } : scrubbed.envelope;
+  const delivery = await deliver(outgoing, {
     projectId: ctx.projectId,
     project: ctx.project,
     archive: ctx.env.ARCHIVE,
@@ -86,12 +119,31 @@ export async function runPipeline(envelope: Envelope, ctx: PipelineContext): Pro
     // With IP scrubbing on, the upstream must not learn the address another way.
     clientIp: ctx.project.scrub.scrubIpAddresses ? undefined : ctx.clientIp,
     userAgent: ctx.userAgent,
-    original: scrubbed.envelope === envelope ? ctx.original : undefined,
+    original: outgoing === envelope ? ctx.original : undefined,
   });
+  if (report && !upstreamTook(delivery)) report.restore();
   if (delivery.upstream?.kind === "response") {
     rememberUpstreamLimits(ctx.projectId, parseRateLimits(delivery.upstream.headers, delivery.upstream.status, now), now);
   }
-  return { ...withOurLimits(deliveryVerdict(delivery), limited.limits, now), outcomes };
+  return { ...withOurLimits(deliveryVerdict(delivery), limited.limits, now), outcomes, reported: true };
+}
+
+function upstreamTook(delivery: Delivery): boolean {
+  return delivery.upstream?.kind === "response" && delivery.upstream.status >= 200 && delivery.upstream.status < 300;
+}
+
+/** A client report on its own, for a project whose events have all been dropped for a while. */
+async function sendReportAlone(ctx: PipelineContext): Promise<void> {
+  const report = takeClientReport(ctx.projectId, ctx.now.getTime());
+  if (!report || !ctx.project.upstream) return;
+  const body = serializeEnvelope({ header: { sent_at: ctx.now.toISOString() }, items: [report.item] });
+  const result = await sendToUpstream(upstreamTarget(ctx.project.upstream), { bytes: body }, { timeoutMs: ctx.config.upstreamTimeoutMs });
+  if (!(result.kind === "response" && result.status >= 200 && result.status < 300)) report.restore();
+}
+
+function samplingOf(config: ProjectConfig["sampling"]): SamplingConfig {
+  const { keepNewFingerprints, ...rates } = config;
+  return { keepNewFingerprints, rates: rates as SamplingConfig["rates"] };
 }
 
 function eventIdBody(envelope: Envelope): Record<string, unknown> {

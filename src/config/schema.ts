@@ -128,6 +128,25 @@ const filters = z
   })
   .prefault({});
 
+/** Beyond `perFingerprint` events per `window` seconds, one fingerprint's payloads are counted, not kept. */
+const spike = z.object({
+  perFingerprint: z.number().int().min(1),
+  window: z.number().int().min(1).max(86400).default(60),
+});
+
+/** Share of each data category kept (1 = all), and whether a fingerprint's first event per window is always kept. */
+const sampling = z
+  .object({ keepNewFingerprints: z.boolean().default(true) })
+  .catchall(z.number().min(0).max(1))
+  .superRefine((value, ctx) => {
+    for (const key of Object.keys(value)) {
+      if (key !== "keepNewFingerprints" && !(DATA_CATEGORIES as readonly string[]).includes(key)) {
+        ctx.addIssue({ code: "custom", path: [key], message: `unknown data category ${key}` });
+      }
+    }
+  })
+  .prefault({});
+
 const project = z
   .object({
     keys: z.array(publicKey).min(1, "a project needs at least one public key"),
@@ -139,6 +158,8 @@ const project = z
     allowedOrigins: z.array(origin).default(["*"]),
     scrub,
     filters,
+    spike: spike.optional(),
+    sampling,
     quotas: quotaListSchema.default([]),
     /** When the quota counter cannot be reached in time: accept and count ("open"), or refuse ("closed"). */
     quotaFailure: z.enum(["open", "closed"]).default("open"),

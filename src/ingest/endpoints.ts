@@ -145,6 +145,13 @@ function pipelineContext(
     now: new Date(),
     clientIp: c.req.header("cf-connecting-ip"),
     userAgent: c.req.header("user-agent"),
+    waitUntil: (promise: Promise<unknown>) => {
+      try {
+        c.executionCtx.waitUntil(promise);
+      } catch {
+        // No execution context (a direct call): let it run unawaited.
+      }
+    },
     original: body && {
       bytes: body.bytes,
       gzipped: body.compressed?.encoding === "gzip" ? body.compressed.bytes : undefined,

@@ -21,3 +21,25 @@ export function counterFor(env: Env, projectId: string): LeaseCall | undefined {
   if (!namespace) return undefined;
   return (requests) => namespace.get(namespace.idFromName(projectId)).lease(requests);
 }
+
+/** Spike counters are spread over this many Durable Objects per project, by fingerprint. */
+export const SPIKE_SHARDS = 16;
+
+/**
+ * The counter for per-fingerprint keys (`fp:<md5>`): one Durable Object per
+ * shard, so one hot fingerprint cannot stall the project's other counters.
+ */
+export function spikeCounterFor(env: Env, projectId: string): LeaseCall | undefined {
+  const namespace = env.QUOTAS;
+  if (!namespace) return undefined;
+  return async (requests) => {
+    const byShard = new Map<number, typeof requests>();
+    for (const request of requests) {
+      const shard = Number.parseInt(request.key.slice(3, 7), 16) % SPIKE_SHARDS || 0;
+      byShard.set(shard, [...(byShard.get(shard) ?? []), request]);
+    }
+    const grants = await Promise.all([...byShard].map(([shard, batch]) =>
+      namespace.get(namespace.idFromName(`${projectId}/spike/${shard}`)).lease(batch)));
+    return grants.flat();
+  };
+}

@@ -8,6 +8,8 @@ interface Lease {
   available: number;
   bucket: number;
   expires: number;
+  /** The grant started the window's count for this key: its first unit is the window's first. */
+  fresh: boolean;
   /** Units consumed from this lease: the next lease asks for a bit more than this. */
   consumed: number;
 }
@@ -21,7 +23,8 @@ export interface Quota {
 /** The part of a DO stub the book needs; tests hand in their own. */
 export type LeaseCall = (requests: LeaseRequest[]) => Promise<LeaseGrant[]>;
 
-export type Take = { ok: true } | { ok: false; retryAfter: number };
+/** `first`: the first unit counted for this key in the current window (a new fingerprint, for sampling). */
+export type Take = { ok: true; first: boolean } | { ok: false; retryAfter: number };
 
 /**
  * What one isolate holds of one project's quotas. Units are taken locally
@@ -96,9 +99,11 @@ export class LeaseBook {
       const lease = this.leases.get(quota.key);
       results.set(quota.key, amounts.map((amount) => {
         if (lease && lease.available >= amount) {
+          const first = lease.fresh;
+          lease.fresh = false;
           lease.available -= amount;
           lease.consumed += amount;
-          return { ok: true };
+          return { ok: true, first };
         }
         return { ok: false, retryAfter: this.limitedFor(quota.key, now) || this.lastRetry.get(quota.key) || 1 };
       }));
@@ -126,6 +131,7 @@ export class LeaseBook {
       available: grant.granted + (held?.available ?? 0),
       bucket: grant.bucket,
       expires: now + LEASE_TTL_MS,
+      fresh: grant.used === grant.granted && !held,
       consumed: held?.consumed ?? 0,
     });
   }

@@ -86,8 +86,14 @@ describe("quotas", () => {
     const body = `${errorEnvelope()}\n{"type":"attachment","length":3,"filename":"a.txt"}\nabc\n{"type":"session"}\n{"sid":"s"}`;
     const res = await p.send(body);
     expect(res.status).toBe(200);
-    expect(upstream.calls[0]!.text).not.toContain("attachment");
+    expect(upstream.calls[0]!.text).not.toContain('"type":"attachment"');
     expect(upstream.calls[0]!.text).toContain('"type":"session"');
+    // What was dropped rides along as a client report, so the upstream's counts stay true.
+    const report = JSON.parse(upstream.calls[0]!.text.trimEnd().split("\n").at(-1)!);
+    expect(report.rate_limited_events).toEqual([
+      { reason: "quota_exceeded", category: "error", quantity: 1 },
+      { reason: "quota_exceeded", category: "attachment", quantity: 3 },
+    ]);
   });
 
   it("count attachments in bytes", async () => {

@@ -1,0 +1,104 @@
+import { itemCategory, itemQuantity } from "../envelope/categories";
+import { cachedItemJson } from "../envelope/envelope";
+import type { DataCategory, Envelope, EnvelopeItem } from "../envelope/types";
+import type { LeaseBook, LeaseCall } from "../limits/leases";
+import type { Outcome } from "../outcomes";
+import { fingerprint } from "./fingerprint";
+import { keepBySample } from "./sample";
+
+export interface SpikeConfig {
+  perFingerprint: number;
+  window: number;
+}
+
+export interface SamplingConfig {
+  keepNewFingerprints: boolean;
+  rates: Partial<Record<DataCategory, number>>;
+}
+
+export interface SpikeContext {
+  spike?: SpikeConfig;
+  sampling: SamplingConfig;
+  book: LeaseBook;
+  counter?: LeaseCall;
+  timeoutMs: number;
+  now: number;
+}
+
+const SAMPLED_TYPES = new Set(["event", "transaction"]);
+/** Counting without a ceiling: newness per minute, for sampling alone. */
+const COUNT_ONLY: SpikeConfig = { perFingerprint: Number.MAX_SAFE_INTEGER, window: 60 };
+const TIED_TO_EVENT = new Set(["attachment", "user_report"]);
+
+/**
+ * Stage 4: per-fingerprint spike protection, then sampling. Beyond
+ * `perFingerprint` events per `window` for one fingerprint the payload is
+ * dropped and only counted (`spike_protected`); sampling keeps a share of the
+ * rest by trace id (whole traces) or event id, and never drops the first
+ * event of a fingerprint in a window when `keepNewFingerprints` is on. The
+ * counter is the quota counter's, leased per fingerprint, so a hot
+ * fingerprint costs no Durable Object call once it is known to be spiking.
+ */
+export async function spikeAndSample(envelope: Envelope, ctx: SpikeContext): Promise<{ envelope: Envelope; outcomes: Outcome[] }> {
+  const index = envelope.items.findIndex((item) => SAMPLED_TYPES.has(item.header.type));
+  if (index < 0) return { envelope, outcomes: [] };
+  const item = envelope.items[index]!;
+  const event = cachedItemJson(item) as Record<string, any>;
+  const category = itemCategory(item.header) ?? "error";
+
+  const rate = ctx.sampling.rates[category] ?? 1;
+  // Fingerprints are counted for the spike guard, and to know a new one when sampling could drop it.
+  const counting = ctx.spike ?? (rate < 1 && ctx.sampling.keepNewFingerprints ? COUNT_ONLY : undefined);
+  let isNew = false;
+  if (counting && item.header.type === "event") {
+    const key = `fp:${fingerprint(event)}`;
+    const verdict = await spikeVerdict(key, counting, ctx);
+    if (verdict === "spiking") return dropEvent(envelope, "spike_protected", "spike_protection");
+    isNew = verdict === "new";
+  }
+
+  if (rate < 1 && !(isNew && ctx.sampling.keepNewFingerprints)) {
+    if (!keepBySample(samplingId(envelope, event), rate)) return dropEvent(envelope, "sampled", "edge_sampling");
+  }
+  return { envelope, outcomes: [] };
+}
+
+async function spikeVerdict(key: string, spike: SpikeConfig, ctx: SpikeContext): Promise<"spiking" | "new" | "known"> {
+  if (ctx.book.limitedFor(key, ctx.now) > 0) return "spiking";
+  if (!ctx.counter) return "known";
+  try {
+    const quota = { key, limit: spike.perFingerprint, windowSeconds: spike.window };
+    const results = await Promise.race([
+      ctx.book.take([{ quota, amounts: [1] }], ctx.counter, ctx.now),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ctx.timeoutMs} ms`)), ctx.timeoutMs)),
+    ]);
+    const take = results.get(key)![0]!;
+    if (!take.ok) return "spiking";
+    return take.first ? "new" : "known";
+  } catch (err) {
+    // Spike protection saves money; it never costs data. Without the counter, keep the event.
+    console.error(`edge-relay: spike counter unavailable (${(err as Error).message}); keeping the event`);
+    return "known";
+  }
+}
+
+/** The trace id when there is one, so a trace is sampled whole; else the event id. */
+function samplingId(envelope: Envelope, event: Record<string, any>): string {
+  const trace = event?.contexts?.trace?.trace_id ?? (envelope.header.trace as Record<string, unknown> | undefined)?.trace_id;
+  if (typeof trace === "string" && trace !== "") return trace;
+  return String(event?.event_id ?? envelope.header.event_id ?? "");
+}
+
+function dropEvent(envelope: Envelope, reason: "spike_protected" | "sampled", detail: string): { envelope: Envelope; outcomes: Outcome[] } {
+  const kept: EnvelopeItem[] = [];
+  const outcomes: Outcome[] = [];
+  for (const item of envelope.items) {
+    const category = itemCategory(item.header);
+    if (category && (SAMPLED_TYPES.has(item.header.type) || TIED_TO_EVENT.has(item.header.type))) {
+      outcomes.push({ category, reason, quantity: itemQuantity(item), detail });
+    } else {
+      kept.push(item);
+    }
+  }
+  return { envelope: { ...envelope, items: kept }, outcomes };
+}
