@@ -2,7 +2,7 @@ import { EnvelopeError } from "./errors";
 import type { Envelope, EnvelopeHeader, EnvelopeItem, ItemHeader } from "./types";
 
 /**
- * Changes go through these helpers so a changed part loses its `raw` bytes and
+ * Changes go through these helpers so a changed part loses its input bytes and
  * is re-encoded, while everything else is still forwarded byte-for-byte.
  * They return new objects and never mutate their input.
  */
@@ -10,9 +10,10 @@ export function createEnvelope(header: EnvelopeHeader, items: EnvelopeItem[]): E
   return { header, items };
 }
 
+/** A new item; any `length` in `header` is dropped, as the serializer writes the payload's own. */
 export function newItem(header: ItemHeader, payload: Uint8Array | string): EnvelopeItem {
   const bytes = typeof payload === "string" ? new TextEncoder().encode(payload) : payload;
-  const { length: _ignored, ...rest } = header;
+  const { length: _stale, ...rest } = header;
   return { header: rest as ItemHeader, payload: bytes };
 }
 
@@ -47,7 +48,7 @@ export function cachedItemJson(item: EnvelopeItem): unknown {
   if (parsed.has(item)) return parsed.get(item);
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder().decode(item.payload));
+    value = itemJson(item);
   } catch {
     value = undefined;
   }
