@@ -95,6 +95,8 @@ async function stages(envelope: Envelope, ctx: PipelineContext): Promise<Pipelin
     sampling: samplingOf(ctx.project.sampling),
     book: bookFor(`${ctx.projectId}/spike`, ctx.config.limits.quotaLeases),
     counter: spikeCounterFor(ctx.env, ctx.projectId),
+    projectBook: bookFor(ctx.projectId, ctx.config.limits.quotaLeases),
+    projectCounter: counterFor(ctx.env, ctx.projectId),
     timeoutMs: ctx.config.limits.quotaTimeoutMs,
     now,
   });

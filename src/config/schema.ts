@@ -132,6 +132,12 @@ const filters = z
 const spike = z.object({
   perFingerprint: z.number().int().min(1),
   window: z.number().int().min(1).max(86400).default(60),
+  /** Project spike mode: events in the last minute above this many times the last hour's per-minute average... */
+  projectFactor: z.number().min(1).default(10),
+  /** ...and above this many per minute at least (so a quiet project's first burst is not a spike)... */
+  projectMinimum: z.number().int().min(1).default(100),
+  /** ...multiply every sampling rate by this while it lasts. */
+  projectSampleRate: z.number().min(0).max(1).default(0.1),
 });
 
 /** Share of each data category kept (1 = all), and whether a fingerprint's first event per window is always kept. */

@@ -3,6 +3,7 @@ import type { DataCategory, Envelope, EnvelopeItem } from "../envelope/types";
 import type { QuotaConfig } from "../config/schema";
 import type { Outcome } from "../outcomes";
 import { limitCovers, type RateLimit } from "./header";
+import { withTimeout } from "./timeout";
 import { recordCounterFailure } from "./failures";
 import type { LeaseBook, LeaseCall, Quota } from "./leases";
 
@@ -121,16 +122,4 @@ function distinct(limits: RateLimit[]): RateLimit[] {
     if (!known || known.until < limit.until) seen.set(key, limit);
   }
   return [...seen.values()];
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

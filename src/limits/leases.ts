@@ -37,6 +37,8 @@ export class LeaseBook {
   private limitedUntil = new Map<string, number>();
   /** The counter's last "not now" per key, for items refused while the quota is not exhausted. */
   private lastRetry = new Map<string, number>();
+  /** Window usage the counter reported with its last grant, per key. */
+  private lastUsed = new Map<string, number>();
   /** Refills under way, so concurrent requests in this isolate wait for one instead of each calling. */
   private inflight = new Map<string, Promise<void>>();
   calls = 0;
@@ -116,7 +118,13 @@ export class LeaseBook {
     return lease && lease.expires > now ? lease : undefined;
   }
 
+  /** Usage of `key`'s window as of the last grant (units leased count as used). */
+  usedAsOfLastGrant(key: string): number {
+    return this.lastUsed.get(key) ?? 0;
+  }
+
   private apply(grant: LeaseGrant, limit: number, now: number): void {
+    this.lastUsed.set(grant.key, grant.used);
     if (grant.granted === 0) {
       const retryAfter = grant.retryAfter ?? 1;
       this.lastRetry.set(grant.key, retryAfter);

@@ -1,5 +1,6 @@
 import type { QuotaConfig } from "../config/schema";
 import type { Env } from "../env";
+import { withTimeout } from "./timeout";
 
 /** How long an isolate trusts what it knows of a project's override: changes take effect within this. */
 export const OVERRIDE_TTL_MS = 5000;
@@ -25,10 +26,7 @@ export async function effectiveQuotas(
   if (!namespace) return configured;
   try {
     const stub = namespace.get(namespace.idFromName(projectId));
-    const quotas = await Promise.race([
-      stub.getOverride(),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)),
-    ]);
+    const quotas = await withTimeout(stub.getOverride(), timeoutMs);
     remember(projectId, quotas, now);
     return quotas ?? configured;
   } catch (err) {

@@ -4,11 +4,16 @@ import type { DataCategory, Envelope, EnvelopeItem } from "../envelope/types";
 import type { LeaseBook, LeaseCall } from "../limits/leases";
 import type { Outcome } from "../outcomes";
 import { fingerprint } from "./fingerprint";
+import { withTimeout } from "../limits/timeout";
+import { countProjectEvent } from "./project-spike";
 import { keepBySample } from "./sample";
 
 export interface SpikeConfig {
   perFingerprint: number;
   window: number;
+  projectFactor?: number;
+  projectMinimum?: number;
+  projectSampleRate?: number;
 }
 
 export interface SamplingConfig {
@@ -21,6 +26,9 @@ export interface SpikeContext {
   sampling: SamplingConfig;
   book: LeaseBook;
   counter?: LeaseCall;
+  /** The project's own counter and book, for project spike mode. */
+  projectBook?: LeaseBook;
+  projectCounter?: LeaseCall;
   timeoutMs: number;
   now: number;
 }
@@ -46,7 +54,14 @@ export async function spikeAndSample(envelope: Envelope, ctx: SpikeContext): Pro
   const event = cachedItemJson(item) as Record<string, any>;
   const category = itemCategory(item.header) ?? "error";
 
-  const rate = ctx.sampling.rates[category] ?? 1;
+  let rate = ctx.sampling.rates[category] ?? 1;
+  // Project spike mode: while the project runs far above its baseline, every rate tightens.
+  let projectSpike = false;
+  if (ctx.spike?.projectFactor !== undefined && ctx.projectBook) {
+    const config = { projectFactor: ctx.spike.projectFactor, projectMinimum: ctx.spike.projectMinimum ?? 100 };
+    projectSpike = await countProjectEvent(ctx.projectBook, ctx.projectCounter, config, ctx.now, ctx.timeoutMs);
+    if (projectSpike) rate *= ctx.spike.projectSampleRate ?? 0.1;
+  }
   // Fingerprints are counted for the spike guard, and to know a new one when sampling could drop it.
   const counting = ctx.spike ?? (rate < 1 && ctx.sampling.keepNewFingerprints ? COUNT_ONLY : undefined);
   let isNew = false;
@@ -58,7 +73,7 @@ export async function spikeAndSample(envelope: Envelope, ctx: SpikeContext): Pro
   }
 
   if (rate < 1 && !(isNew && ctx.sampling.keepNewFingerprints)) {
-    if (!keepBySample(samplingId(envelope, event), rate)) return dropEvent(envelope, "sampled", "edge_sampling");
+    if (!keepBySample(samplingId(envelope, event), rate)) return dropEvent(envelope, "sampled", projectSpike ? "project_spike" : "edge_sampling");
   }
   return { envelope, outcomes: [] };
 }
@@ -68,10 +83,7 @@ async function spikeVerdict(key: string, spike: SpikeConfig, ctx: SpikeContext):
   if (!ctx.counter) return "known";
   try {
     const quota = { key, limit: spike.perFingerprint, windowSeconds: spike.window };
-    const results = await Promise.race([
-      ctx.book.take([{ quota, amounts: [1] }], ctx.counter, ctx.now),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ctx.timeoutMs} ms`)), ctx.timeoutMs)),
-    ]);
+    const results = await withTimeout(ctx.book.take([{ quota, amounts: [1] }], ctx.counter, ctx.now), ctx.timeoutMs);
     const take = results.get(key)![0]!;
     if (!take.ok) return "spiking";
     return take.first ? "new" : "known";

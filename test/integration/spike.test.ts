@@ -125,3 +125,16 @@ describe("client reports", () => {
     expect(report).toEqual([{ type: "client_report", payload: expect.objectContaining({ filtered_events: [{ reason: "error-message", category: "error", quantity: 2 }] }) }]);
   });
 });
+
+describe("project spike mode", () => {
+  it("tightens sampling while the project runs far above its baseline", { timeout: 60_000 }, async () => {
+    const send = project({ spike: { perFingerprint: 100_000, projectFactor: 3, projectMinimum: 40, projectSampleRate: 0.1 }, sampling: { keepNewFingerprints: false } });
+    for (let i = 0; i < 400; i++) expect((await send(errorEvent("steadyBug", randomHex(32)))).status).toBe(200);
+    await send(errorEvent("flush", "0".repeat(32)));
+    const kept = eventsAtUpstream().filter((e) => e.exception.values[0].value.startsWith("steadyBug")).length;
+    // About the first 40 go through whole; the other ~360 at 10%.
+    expect(kept).toBeGreaterThan(40);
+    expect(kept).toBeLessThan(140);
+    expect(reported("filtered_sampling_events", "project_spike")).toBe(400 - kept);
+  });
+});

@@ -63,3 +63,17 @@ describe("client reports", () => {
     expect(reportIsDue("r3", now + CLIENT_REPORT_MAX_AGE_MS)).toBe(true);
   });
 });
+
+describe("project spike mode", () => {
+  const config = { projectFactor: 10, projectMinimum: 100 };
+  it.each([
+    [50, 50, false, "a quiet project's first burst stays under the floor"],
+    [500, 500, true, "a burst with no history above the floor"],
+    [500, 500 + 59 * 100, false, "500/min against a 100/min baseline is under 10x"],
+    [1_200, 1_200 + 59 * 100, true, "1,200/min against a 100/min baseline is over 10x"],
+    [150, 150 + 59 * 10, true, "150/min against 10/min"],
+  ])("minute %i, hour %i → %s (%s)", async (minute, hour, expected) => {
+    const { isProjectSpike } = await import("../../src/spike/project-spike");
+    expect(isProjectSpike(minute, hour, config)).toBe(expected);
+  });
+});
