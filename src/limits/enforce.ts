@@ -1,4 +1,5 @@
 import { itemCategory, itemQuantity } from "../envelope/categories";
+import { EVENT_TYPES, TIED_TO_EVENT } from "../envelope/drop";
 import type { DataCategory, Envelope, EnvelopeItem } from "../envelope/types";
 import type { QuotaConfig } from "../config/schema";
 import type { Outcome } from "../outcomes";
@@ -29,9 +30,6 @@ export interface Limited {
   failedOpen: boolean;
 }
 
-/** Items whose fate follows their event's: an event refused is refused with its attachments. */
-const EVENT_TYPES = new Set(["event", "transaction"]);
-const TIED_TO_EVENT = new Set(["attachment", "user_report"]);
 
 /**
  * Stage 3: per-project and per-key quotas, and the upstream's own limits.

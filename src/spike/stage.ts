@@ -1,6 +1,7 @@
-import { itemCategory, itemQuantity } from "../envelope/categories";
+import { itemCategory } from "../envelope/categories";
+import { dropEvent, EVENT_TYPES } from "../envelope/drop";
 import { cachedItemJson } from "../envelope/envelope";
-import type { DataCategory, Envelope, EnvelopeItem } from "../envelope/types";
+import type { DataCategory, Envelope } from "../envelope/types";
 import type { LeaseBook, LeaseCall } from "../limits/leases";
 import type { Outcome } from "../outcomes";
 import { fingerprint } from "./fingerprint";
@@ -33,10 +34,8 @@ export interface SpikeContext {
   now: number;
 }
 
-const SAMPLED_TYPES = new Set(["event", "transaction"]);
 /** Counting without a ceiling: newness per minute, for sampling alone. */
 const COUNT_ONLY: SpikeConfig = { perFingerprint: Number.MAX_SAFE_INTEGER, window: 60 };
-const TIED_TO_EVENT = new Set(["attachment", "user_report"]);
 
 /**
  * Stage 4: per-fingerprint spike protection, then sampling. Beyond
@@ -48,7 +47,7 @@ const TIED_TO_EVENT = new Set(["attachment", "user_report"]);
  * fingerprint costs no Durable Object call once it is known to be spiking.
  */
 export async function spikeAndSample(envelope: Envelope, ctx: SpikeContext): Promise<{ envelope: Envelope; outcomes: Outcome[] }> {
-  const index = envelope.items.findIndex((item) => SAMPLED_TYPES.has(item.header.type));
+  const index = envelope.items.findIndex((item) => EVENT_TYPES.has(item.header.type));
   if (index < 0) return { envelope, outcomes: [] };
   const item = envelope.items[index]!;
   const event = cachedItemJson(item) as Record<string, any>;
@@ -99,18 +98,4 @@ function samplingId(envelope: Envelope, event: Record<string, any>): string {
   const trace = event?.contexts?.trace?.trace_id ?? (envelope.header.trace as Record<string, unknown> | undefined)?.trace_id;
   if (typeof trace === "string" && trace !== "") return trace;
   return String(event?.event_id ?? envelope.header.event_id ?? "");
-}
-
-function dropEvent(envelope: Envelope, reason: "spike_protected" | "sampled", detail: string): { envelope: Envelope; outcomes: Outcome[] } {
-  const kept: EnvelopeItem[] = [];
-  const outcomes: Outcome[] = [];
-  for (const item of envelope.items) {
-    const category = itemCategory(item.header);
-    if (category && (SAMPLED_TYPES.has(item.header.type) || TIED_TO_EVENT.has(item.header.type))) {
-      outcomes.push({ category, reason, quantity: itemQuantity(item), detail });
-    } else {
-      kept.push(item);
-    }
-  }
-  return { envelope: { ...envelope, items: kept }, outcomes };
 }
