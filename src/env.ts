@@ -1,3 +1,4 @@
+import type { SpoolMessage } from "./forward/spool";
 import type { QuotaCounter } from "./limits/counter-do";
 
 /** Bindings from wrangler.toml. */
@@ -8,6 +9,8 @@ export interface Env {
   ARCHIVE?: R2Bucket;
   /** Quota counters, one Durable Object per project. */
   QUOTAS?: DurableObjectNamespace<QuotaCounter>;
+  /** The spool: envelopes the upstream could not take, retried by the queue consumer. */
+  SPOOL?: Queue<SpoolMessage>;
   /** Bearer token for the admin API (a Worker secret); unset disables the admin API. */
   ADMIN_TOKEN?: string;
 }

@@ -1,8 +1,14 @@
 import { app } from "./app";
 import type { Env } from "./env";
+import { consumeDeadLetters, consumeSpool } from "./forward/consumer";
+import type { SpoolMessage } from "./forward/spool";
 
 export { QuotaCounter } from "./limits/counter-do";
 
 export default {
   fetch: app.fetch,
-} satisfies ExportedHandler<Env>;
+  async queue(batch, env, _ctx) {
+    if (batch.queue.endsWith("-dlq")) await consumeDeadLetters(batch, env);
+    else await consumeSpool(batch, env);
+  },
+} satisfies ExportedHandler<Env, SpoolMessage>;

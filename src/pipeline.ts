@@ -115,6 +115,7 @@ async function stages(envelope: Envelope, ctx: PipelineContext): Promise<Pipelin
   const delivery = await deliver(outgoing, {
     projectId: ctx.projectId,
     project: ctx.project,
+    env: ctx.env,
     archive: ctx.env.ARCHIVE,
     timeoutMs: ctx.config.upstreamTimeoutMs,
     now: ctx.now,
@@ -123,7 +124,7 @@ async function stages(envelope: Envelope, ctx: PipelineContext): Promise<Pipelin
     userAgent: ctx.userAgent,
     original: outgoing === envelope ? ctx.original : undefined,
   });
-  if (report && !upstreamTook(delivery)) report.restore();
+  if (report && !upstreamTook(delivery) && !delivery.spooled) report.restore();
   if (delivery.upstream?.kind === "response") {
     rememberUpstreamLimits(ctx.projectId, parseRateLimits(delivery.upstream.headers, delivery.upstream.status, now), now);
   }

@@ -10,3 +10,8 @@ export async function gzipIfWorthIt(bytes: Uint8Array): Promise<{ bytes: Uint8Ar
   if (bytes.byteLength < MIN_GZIP_BYTES) return { bytes };
   return { bytes: await gzip(bytes), encoding: "gzip" };
 }
+
+export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}

@@ -10,12 +10,14 @@ export interface Verdict {
 const PASSED_HEADERS = ["retry-after", "x-sentry-rate-limits"];
 
 /**
- * 200 only when the envelope is safe: the upstream took it, or it sits in the
- * archive. Anything else is an error the SDK can see, never a silent loss.
+ * 200 only when the envelope is safe: the upstream took it, it waits in the
+ * spool for a retry, or it sits in the archive. Anything else is an error the
+ * SDK can see, never a silent loss.
  */
 export function deliveryVerdict(delivery: Delivery): Verdict {
   const ok: Verdict = { status: 200, body: delivery.eventId ? { id: delivery.eventId } : {}, headers: {} };
   const archived = delivery.archive?.ok === true;
+  const kept = archived || delivery.spooled === true;
   const upstream = delivery.upstream;
 
   if (delivery.archive && !delivery.archive.ok) {
@@ -25,9 +27,9 @@ export function deliveryVerdict(delivery: Delivery): Verdict {
     return archived ? ok : failure(503, `archive unavailable: ${delivery.archive?.ok === false ? delivery.archive.error : "no destination"}`);
   }
   if (upstream.kind !== "response") {
-    const what = upstream.kind === "timeout" ? "timed out" : `failed (${upstream.message})`;
-    console.error(`edge-relay: upstream ${what}`);
-    return archived ? ok : failure(503, `upstream unavailable: request ${what}`);
+    const what = upstream.kind === "timeout" ? "timed out" : upstream.kind === "breaker-open" ? "skipped (circuit breaker open)" : `failed (${upstream.message})`;
+    console.error(`edge-relay: upstream request ${what}${delivery.spooled ? "; spooled for retry" : ""}`);
+    return kept ? ok : failure(503, `upstream unavailable: request ${what}`);
   }
 
   const passed: Record<string, string> = {};
@@ -40,8 +42,8 @@ export function deliveryVerdict(delivery: Delivery): Verdict {
     return { status: 429, body: { detail: "upstream rate limit reached" }, headers: passed };
   }
   if (upstream.status >= 500) {
-    console.error(`edge-relay: upstream answered ${upstream.status}: ${upstream.body.slice(0, 200)}`);
-    return archived ? ok : failure(503, `upstream unavailable: it answered ${upstream.status}`);
+    console.error(`edge-relay: upstream answered ${upstream.status}: ${upstream.body.slice(0, 200)}${delivery.spooled ? "; spooled for retry" : ""}`);
+    return kept ? ok : failure(503, `upstream unavailable: it answered ${upstream.status}`);
   }
   console.error(`edge-relay: upstream refused the envelope with ${upstream.status}: ${upstream.body.slice(0, 200)}`);
   // 400 and 413 are about the envelope and mean the same from us; 401, 403 and

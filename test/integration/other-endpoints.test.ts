@@ -1,6 +1,7 @@
 import { deflateSync } from "node:zlib";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { readArchived } from "../../src/forward/archive";
 import {
   EVENT_ID, KEY, UPSTREAM_DSN, UPSTREAM_KEY, errorEnvelope, fakeUpstream, post, relay, sentryAuth, testConfig,
 } from "./support/harness";
@@ -169,8 +170,11 @@ describe("archive to R2", () => {
     const key = listed.objects.map((o) => o.key).find((k) => k.endsWith(`${"bb".repeat(16)}.envelope`));
     expect(key).toMatch(/^43\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/b{32}\.envelope$/);
     const object = await (env as { ARCHIVE: R2Bucket }).ARCHIVE.get(key!);
-    expect(await object!.text()).toBe(body);
-    expect(object!.customMetadata).toMatchObject({ project: "43" });
+    // Stored gzipped, with what a person listing the bucket wants to see.
+    expect(object!.httpMetadata?.contentEncoding).toBe("gzip");
+    expect(new TextDecoder().decode(await readArchived(object!))).toBe(body);
+    expect(object!.customMetadata).toMatchObject({ project: "43", categories: "error", size: String(body.length) });
+    expect(object!.customMetadata!.fingerprint).toMatch(/^[0-9a-f]{32}$/);
   });
 
   it("never lets a client's event_id shape the storage key", async () => {
@@ -224,7 +228,7 @@ describe("upstream answers", () => {
     ["a network error", () => Promise.reject(new TypeError("connection refused"))],
   ])("answers 503 for %s when nothing else kept the envelope", async (_name, respond) => {
     upstream.respondWith(respond);
-    const res = await relay(post("/api/42/envelope/", errorEnvelope(), sentryAuth()));
+    const res = await relay(post("/api/42/envelope/", errorEnvelope(), sentryAuth()), testConfig(), { SPOOL: undefined });
     expect(res.status).toBe(503);
     expect(((await res.json()) as { detail: string }).detail).toContain("upstream unavailable");
   });
@@ -233,7 +237,7 @@ describe("upstream answers", () => {
     upstream.respondWith((_call, signal) => new Promise((_resolve, reject) => {
       signal?.addEventListener("abort", () => reject(signal.reason));
     }));
-    const res = await relay(post("/api/42/envelope/", errorEnvelope(), sentryAuth()), testConfig({ upstreamTimeoutMs: 50 }));
+    const res = await relay(post("/api/42/envelope/", errorEnvelope(), sentryAuth()), testConfig({ upstreamTimeoutMs: 50 }), { SPOOL: undefined });
     expect(res.status).toBe(503);
     expect(((await res.json()) as { detail: string }).detail).toContain("timed out");
   });

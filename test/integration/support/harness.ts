@@ -3,6 +3,66 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { vi } from "vitest";
 import worker from "../../../src/index";
 import type { Env } from "../../../src/env";
+import type { SpoolMessage } from "../../../src/forward/spool";
+
+/**
+ * A recording stand-in for the SPOOL queue: tests see what was spooled and
+ * feed it to the Worker's own queue() handler when they choose, instead of a
+ * real consumer delivering it in the middle of another test.
+ */
+export class FakeQueue {
+  messages: Array<{ id: string; body: SpoolMessage; attempts: number }> = [];
+  private next = 0;
+  async send(body: SpoolMessage): Promise<void> {
+    this.messages.push({ id: `m${++this.next}`, body: structuredClone(body), attempts: 1 });
+  }
+  async sendBatch(batch: Iterable<{ body: SpoolMessage }>): Promise<void> {
+    for (const message of batch) await this.send(message.body);
+  }
+  clear(): void {
+    this.messages = [];
+  }
+}
+
+export const spool = new FakeQueue();
+
+/**
+ * Runs one batch of the spool through the Worker's queue() handler: acked
+ * messages leave, retried ones stay with one more attempt. Returns the
+ * requested delays.
+ */
+export async function drainSpoolOnce(config: string = testConfig(), queueName = "edge-relay-spool", overrides: Partial<Env> = {}): Promise<{ acked: number; retried: Array<{ id: string; delaySeconds?: number }> }> {
+  const taken = spool.messages;
+  spool.messages = [];
+  if (taken.length === 0) return { acked: 0, retried: [] };
+  // A MessageBatch of our own, so every ack and every retry delay is observable.
+  const decisions = new Map<string, { delaySeconds?: number } | "ack">();
+  const batch = {
+    queue: queueName,
+    messages: taken.map((m) => ({
+      id: m.id,
+      timestamp: new Date(),
+      attempts: m.attempts,
+      body: m.body,
+      ack: () => void decisions.set(m.id, "ack"),
+      retry: (options?: QueueRetryOptions) => void decisions.set(m.id, { delaySeconds: options?.delaySeconds }),
+    })),
+    ackAll: () => taken.forEach((m) => decisions.set(m.id, "ack")),
+    retryAll: (options?: QueueRetryOptions) => taken.forEach((m) => decisions.set(m.id, { delaySeconds: options?.delaySeconds })),
+  } as unknown as MessageBatch<SpoolMessage>;
+  const ctx = createExecutionContext();
+  await worker.queue!(batch, { ...(env as Env), RELAY_CONFIG: config, SPOOL: spool as unknown as Queue<SpoolMessage>, ...overrides }, ctx);
+  await waitOnExecutionContext(ctx);
+  // Anything neither acked nor retried is retried by the queue, as Cloudflare does.
+  const retried = taken
+    .filter((m) => decisions.get(m.id) !== "ack")
+    .map((m) => ({ id: m.id, delaySeconds: (decisions.get(m.id) as { delaySeconds?: number } | undefined)?.delaySeconds }));
+  for (const retry of retried) {
+    const message = taken.find((m) => m.id === retry.id)!;
+    spool.messages.push({ ...message, attempts: message.attempts + 1 });
+  }
+  return { acked: taken.length - retried.length, retried };
+}
 
 export const KEY = "0123456789abcdef0123456789abcdef";
 export const KEY2 = "11111111111111111111111111111111";
@@ -26,13 +86,15 @@ export function testConfig(extra: Record<string, unknown> = {}, projectExtra: Re
 /** Sends a request through the real worker entry, with a chosen config. */
 export async function relay(request: Request, config: string = testConfig(), overrides: Partial<Env> = {}): Promise<Response> {
   const ctx = createExecutionContext();
-  const testEnv: Env = { ...(env as Env), RELAY_CONFIG: config, ...overrides };
+  const testEnv: Env = { ...(env as Env), RELAY_CONFIG: config, SPOOL: spool as unknown as Queue<SpoolMessage>, ...overrides };
   const response = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, testEnv, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }
 
 export interface UpstreamCall {
+  /** Set by a test's responder when it wants to know what the upstream answered. */
+  status?: number;
   url: string;
   headers: Headers;
   /** The body as sent on the wire. */

@@ -1,0 +1,23 @@
+/** Retry timing for spooled envelopes. */
+export const BASE_DELAY_SECONDS = 2;
+export const MAX_DELAY_SECONDS = 15 * 60;
+
+/**
+ * Exponential backoff with full jitter (a uniform draw up to 2^attempt × base,
+ * capped), so a recovering upstream is not met by every spooled envelope at
+ * once; an upstream's `Retry-After` is a floor, never shortened.
+ */
+export function retryDelaySeconds(attempt: number, retryAfter: number | undefined, random: () => number = Math.random): number {
+  const ceiling = Math.min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** Math.max(0, attempt - 1));
+  const jittered = Math.max(1, Math.round(ceiling * random()));
+  return Math.min(MAX_DELAY_SECONDS, Math.max(jittered, Math.ceil(retryAfter ?? 0)));
+}
+
+/** `Retry-After` as seconds (delta or HTTP date), or undefined. */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, (date - now) / 1000);
+}

@@ -1,0 +1,101 @@
+import { loadConfig } from "../config/load";
+import { itemCategory, itemQuantity } from "../envelope/categories";
+import { EnvelopeError } from "../envelope/errors";
+import { parseEnvelope } from "../envelope/parse";
+import type { Env } from "../env";
+import type { Outcome } from "../outcomes";
+import { archiveKey } from "./archive";
+import { parseRetryAfter, retryDelaySeconds } from "./backoff";
+import { breakers } from "./breaker";
+import { recordOutcomes } from "./client-reports";
+import { gzipIfWorthIt } from "./compress";
+import { spooledBytes, type SpoolMessage } from "./spool";
+import { sendToUpstream, upstreamTarget } from "./upstream";
+
+/** How often the queue redelivers before a message goes to the dead-letter queue (wrangler.toml `max_retries`). */
+export const MAX_ATTEMPTS = 10;
+
+/**
+ * The spool's consumer: sends each envelope upstream again. Accepted → done;
+ * 429 → again after its Retry-After; 5xx, timeout, network, or an open
+ * breaker → again after an exponential, jittered delay; any other 4xx → the
+ * upstream will never take it: dropped as `invalid`, with its answer logged.
+ */
+export async function consumeSpool(batch: MessageBatch<SpoolMessage>, env: Env, now: number = Date.now()): Promise<void> {
+  const config = loadConfig(env.RELAY_CONFIG);
+  for (const message of batch.messages) {
+    const spooled = message.body;
+    const project = config.ok ? config.config.projects[spooled.projectId] : undefined;
+    if (!config.ok) {
+      message.retry({ delaySeconds: 60 });
+      continue;
+    }
+    if (!project?.upstream) {
+      console.error(`edge-relay: spooled envelope for project ${spooled.projectId} has no upstream any more; dropped`);
+      message.ack();
+      continue;
+    }
+    const bytes = await spooledBytes(env, spooled);
+    if (!bytes) {
+      console.error(`edge-relay: spooled envelope ${spooled.r2Key} is missing from R2; dropped`);
+      message.ack();
+      continue;
+    }
+    const target = upstreamTarget(project.upstream);
+    const host = new URL(target.url).host;
+    if (!breakers.allow(host, now)) {
+      message.retry({ delaySeconds: retryDelaySeconds(message.attempts, undefined) });
+      continue;
+    }
+    const result = await sendToUpstream(target, await gzipIfWorthIt(bytes), { timeoutMs: config.config.upstreamTimeoutMs });
+    if (result.kind === "response" && result.status >= 200 && result.status < 300) {
+      breakers.success(host);
+      message.ack();
+      if (spooled.r2Key) await env.ARCHIVE?.delete(spooled.r2Key);
+    } else if (result.kind === "response" && result.status === 429) {
+      message.retry({ delaySeconds: retryDelaySeconds(message.attempts, parseRetryAfter(result.headers.get("retry-after"), now) ?? 60) });
+    } else if (result.kind === "response" && result.status < 500) {
+      console.error(`edge-relay: upstream refused a spooled envelope for project ${spooled.projectId} with ${result.status}: ${result.body.slice(0, 200)}`);
+      recordOutcomes(spooled.projectId, invalidOutcomes(bytes), now);
+      message.ack();
+    } else {
+      breakers.failure(host, now);
+      message.retry({ delaySeconds: retryDelaySeconds(message.attempts, undefined) });
+    }
+  }
+}
+
+/**
+ * The dead-letter queue's consumer: what could not be delivered after every
+ * retry is written to R2 under `dead-letter/`, so it is kept (and can be
+ * replayed) even for projects that do not archive.
+ */
+export async function consumeDeadLetters(batch: MessageBatch<SpoolMessage>, env: Env, now: number = Date.now()): Promise<void> {
+  for (const message of batch.messages) {
+    const spooled = message.body;
+    const bytes = await spooledBytes(env, spooled);
+    if (!bytes || !env.ARCHIVE) {
+      console.error(`edge-relay: dead letter for project ${spooled.projectId} could not be kept`);
+      message.retry({ delaySeconds: 60 });
+      continue;
+    }
+    const key = `dead-letter/${archiveKey(spooled.projectId, spooled.eventId ?? message.id, new Date(now))}`;
+    await env.ARCHIVE.put(key, bytes, {
+      customMetadata: { project: spooled.projectId, reason: spooled.reason, spooledAt: new Date(spooled.spooledAt).toISOString(), attempts: String(message.attempts) },
+    });
+    console.error(`edge-relay: envelope for project ${spooled.projectId} undeliverable after retries; kept at ${key}`);
+    message.ack();
+  }
+}
+
+function invalidOutcomes(bytes: Uint8Array): Outcome[] {
+  try {
+    return parseEnvelope(bytes).items.flatMap((item) => {
+      const category = itemCategory(item.header);
+      return category ? [{ category, reason: "invalid" as const, quantity: itemQuantity(item), detail: "upstream_rejected" }] : [];
+    });
+  } catch (err) {
+    if (err instanceof EnvelopeError) return [];
+    throw err;
+  }
+}
