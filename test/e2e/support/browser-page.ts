@@ -29,7 +29,7 @@ export async function servePage(html: string, port = 0): Promise<{ origin: strin
       res.writeHead(404).end();
     }
   });
-  server.listen(port, "0.0.0.0");
+  server.listen(port, "127.0.0.1");
   await once(server, "listening");
   const bound = (server.address() as AddressInfo).port;
   return {
