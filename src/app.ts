@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { adminQuotas } from "./admin/quotas";
+import { admin } from "./admin";
 import { loadConfig } from "./config/load";
 import { RelayError } from "./http/errors";
 import { ingestCors } from "./ingest/cors";
@@ -33,7 +33,7 @@ app.use("*", async (c, next) => {
   await next();
 });
 
-app.route("/admin", adminQuotas);
+app.route("/admin", admin);
 
 app.post("/api/:projectId/envelope", envelopeEndpoint);
 app.post("/api/:projectId/store", storeEndpoint);

@@ -5,11 +5,9 @@ import { RelayError } from "../http/errors";
 import type { AppEnv } from "../ingest/endpoints";
 import { counterFailures } from "../limits/failures";
 import { OVERRIDE_TTL_MS, remember } from "../limits/overrides";
-import { adminAuth } from "./auth";
 
 /** Read and change a project's quotas at runtime, without a deploy. */
 export const adminQuotas = new Hono<AppEnv>();
-adminQuotas.use("*", adminAuth);
 
 adminQuotas.get("/projects/:projectId/quotas", async (c) => {
   const { projectId, project } = configured(c.get("config").projects, c.req.param("projectId"));

@@ -9,7 +9,7 @@ const publicKey = z
   .regex(/^[0-9a-f]{32}$/, "a DSN public key is 32 lowercase hex characters");
 
 /** `https://publickey@host[:port]/[path/]projectId`, the form Sentry shows as a DSN. */
-const dsn = z.string().superRefine((value, ctx) => {
+export const dsn = z.string().superRefine((value, ctx) => {
   const problem = dsnProblem(value);
   if (problem) ctx.addIssue({ code: "custom", message: problem });
 });

@@ -1,0 +1,11 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../ingest/endpoints";
+import { adminAuth } from "./auth";
+import { adminQuotas } from "./quotas";
+import { replayRoutes } from "./replay";
+
+/** Everything under /admin: bearer ADMIN_TOKEN first, then the routes. */
+export const admin = new Hono<AppEnv>();
+admin.use("*", adminAuth);
+admin.route("/", adminQuotas);
+admin.route("/", replayRoutes);

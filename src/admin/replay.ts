@@ -1,0 +1,83 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { dsn as dsnSchema } from "../config/schema";
+import { RelayError } from "../http/errors";
+import type { AppEnv } from "../ingest/endpoints";
+import { readArchived } from "../forward/archive";
+import { gzipIfWorthIt } from "../forward/compress";
+import { spoolEnvelope } from "../forward/spool";
+import { sendToUpstream, upstreamTarget } from "../forward/upstream";
+
+const request = z.object({
+  /** First and last hour to replay (ISO timestamps; minutes and seconds are ignored). */
+  from: z.iso.datetime({ offset: true }).or(z.iso.date()),
+  to: z.iso.datetime({ offset: true }).or(z.iso.date()),
+  /** From the previous page's answer. */
+  cursor: z.string().optional(),
+  limit: z.number().int().min(1).max(500).default(100),
+  /** Send to this DSN instead of the project's upstream: moving to a new backend. */
+  upstream: z.string().optional(),
+});
+
+/**
+ * Re-sends archived envelopes of one project for a range of hours, a page at
+ * a time: for backfill after an outage, or to move to a new backend. Each is
+ * sent as archived (already scrubbed), keyed by its event id, so an upstream
+ * that dedupes by event id sees each event once however often it is replayed.
+ * What the upstream cannot take now goes to the spool, like live traffic.
+ */
+export const replayRoutes = new Hono<AppEnv>();
+
+replayRoutes.post("/projects/:projectId/replay", async (c) => {
+  const projectId = c.req.param("projectId");
+  const project = c.get("config").projects[projectId];
+  if (!project) throw new RelayError(404, `unknown project ${projectId}`);
+  let json: unknown;
+  try {
+    json = await c.req.json();
+  } catch {
+    throw new RelayError(400, 'body is not JSON: expected {"from": "...", "to": "..."}');
+  }
+  const parsed = request.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new RelayError(400, `invalid replay request: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+  }
+  const { from, to, cursor, limit } = parsed.data;
+  const dsn = parsed.data.upstream ?? project.upstream;
+  if (!dsn) throw new RelayError(400, `project ${projectId} has no upstream; give one as "upstream"`);
+  const checked = parsed.data.upstream ? dsnSchema.safeParse(dsn) : undefined;
+  if (checked && !checked.success) throw new RelayError(400, `invalid upstream DSN ${dsn}: ${checked.error.issues[0]!.message}`);
+  const bucket = c.env.ARCHIVE;
+  if (!bucket) throw new RelayError(503, "no ARCHIVE R2 binding");
+
+  const first = `${projectId}/${hourPath(new Date(from))}`;
+  const last = `${projectId}/${hourPath(new Date(to))}/\uffff`;
+  const listing = await bucket.list({ prefix: `${projectId}/`, limit, ...(cursor ? { cursor } : { startAfter: first }) });
+  const target = upstreamTarget(dsn);
+  const counts = { listed: 0, delivered: 0, spooled: 0, rejected: 0 };
+  let pastEnd = false;
+  for (const object of listing.objects) {
+    if (object.key > last) {
+      pastEnd = true;
+      break;
+    }
+    if (object.key < first) continue;
+    counts.listed++;
+    const body = await bucket.get(object.key);
+    if (!body) continue;
+    const bytes = await readArchived(body);
+    const result = await sendToUpstream(target, await gzipIfWorthIt(bytes), { timeoutMs: c.get("config").upstreamTimeoutMs });
+    if (result.kind === "response" && result.status >= 200 && result.status < 300) counts.delivered++;
+    else if (result.kind === "response" && result.status < 500 && result.status !== 429) counts.rejected++;
+    else if (await spoolEnvelope(c.env, projectId, object.key.split("/").pop()!.replace(".envelope", ""), bytes, "replay", Date.now())) counts.spooled++;
+    else counts.rejected++;
+  }
+  const done = pastEnd || !listing.truncated;
+  return c.json({ project: projectId, ...counts, done, ...(done ? {} : { cursor: listing.cursor }) });
+});
+
+function hourPath(at: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${at.getUTCFullYear()}/${pad(at.getUTCMonth() + 1)}/${pad(at.getUTCDate())}/${pad(at.getUTCHours())}`;
+}
