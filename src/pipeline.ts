@@ -3,8 +3,8 @@ import type { Envelope } from "./envelope/types";
 import type { Env } from "./env";
 import { serializeEnvelope } from "./envelope/serialize";
 import { recordOutcomes, reportIsDue, takeClientReport } from "./forward/client-reports";
-import { deliver, type Delivery } from "./forward/deliver";
-import { sendToUpstream, upstreamTarget } from "./forward/upstream";
+import { deliver } from "./forward/deliver";
+import { accepted, sendToUpstream, upstreamTarget } from "./forward/upstream";
 import { deliveryVerdict, type Verdict } from "./forward/verdict";
 import { validateItems } from "./ingest/validate";
 import type { Outcome } from "./outcomes";
@@ -106,7 +106,7 @@ async function stages(envelope: Envelope, ctx: PipelineContext): Promise<Pipelin
   // 5. scrub: nothing private is persisted or sent.
   const scrubbed = scrubEnvelope(sampled.envelope, compileScrubber(ctx.project.scrub));
   outcomes.push(...scrubbed.outcomes);
-  if (scrubbed.envelope.items.length === 0) return { status: 200, body: {}, headers: {}, outcomes };
+  if (scrubbed.envelope.items.length === 0) return { status: 200, body: eventIdBody(envelope), headers: {}, outcomes };
 
   // 6. forward: upstream and/or archive, carrying what the edge dropped so far.
   recordOutcomes(ctx.projectId, outcomes, now);
@@ -116,7 +116,6 @@ async function stages(envelope: Envelope, ctx: PipelineContext): Promise<Pipelin
     projectId: ctx.projectId,
     project: ctx.project,
     env: ctx.env,
-    archive: ctx.env.ARCHIVE,
     timeoutMs: ctx.config.upstreamTimeoutMs,
     now: ctx.now,
     // With IP scrubbing on, the upstream must not learn the address another way.
@@ -124,15 +123,11 @@ async function stages(envelope: Envelope, ctx: PipelineContext): Promise<Pipelin
     userAgent: ctx.userAgent,
     original: outgoing === envelope ? ctx.original : undefined,
   });
-  if (report && !upstreamTook(delivery) && !delivery.spooled) report.restore();
+  if (report && !accepted(delivery.upstream) && !delivery.spooled) report.restore();
   if (delivery.upstream?.kind === "response") {
     rememberUpstreamLimits(ctx.projectId, parseRateLimits(delivery.upstream.headers, delivery.upstream.status, now), now);
   }
   return { ...withOurLimits(deliveryVerdict(delivery), limited.limits, now), outcomes, reported: true };
-}
-
-function upstreamTook(delivery: Delivery): boolean {
-  return delivery.upstream?.kind === "response" && delivery.upstream.status >= 200 && delivery.upstream.status < 300;
 }
 
 /** A client report on its own, for a project whose events have all been dropped for a while. */
@@ -141,7 +136,7 @@ async function sendReportAlone(ctx: PipelineContext): Promise<void> {
   if (!report || !ctx.project.upstream) return;
   const body = serializeEnvelope({ header: { sent_at: ctx.now.toISOString() }, items: [report.item] });
   const result = await sendToUpstream(upstreamTarget(ctx.project.upstream), { bytes: body }, { timeoutMs: ctx.config.upstreamTimeoutMs });
-  if (!(result.kind === "response" && result.status >= 200 && result.status < 300)) report.restore();
+  if (!accepted(result)) report.restore();
 }
 
 function samplingOf(config: ProjectConfig["sampling"]): SamplingConfig {

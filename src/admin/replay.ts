@@ -6,7 +6,7 @@ import type { AppEnv } from "../ingest/endpoints";
 import { readArchived } from "../forward/archive";
 import { gzipIfWorthIt } from "../forward/compress";
 import { spoolEnvelope } from "../forward/spool";
-import { sendToUpstream, upstreamTarget } from "../forward/upstream";
+import { accepted, sendToUpstream, upstreamTarget } from "../forward/upstream";
 
 const request = z.object({
   /** First and last hour to replay (ISO timestamps; minutes and seconds are ignored). */
@@ -68,7 +68,7 @@ replayRoutes.post("/projects/:projectId/replay", async (c) => {
     if (!body) continue;
     const bytes = await readArchived(body);
     const result = await sendToUpstream(target, await gzipIfWorthIt(bytes), { timeoutMs: c.get("config").upstreamTimeoutMs });
-    if (result.kind === "response" && result.status >= 200 && result.status < 300) counts.delivered++;
+    if (accepted(result)) counts.delivered++;
     else if (result.kind === "response" && result.status < 500 && result.status !== 429) counts.rejected++;
     else if (await spoolEnvelope(c.env, projectId, object.key.split("/").pop()!.replace(".envelope", ""), bytes, "replay", Date.now())) counts.spooled++;
     else counts.rejected++;

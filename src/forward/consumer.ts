@@ -10,7 +10,7 @@ import { breakers } from "./breaker";
 import { recordOutcomes } from "./client-reports";
 import { gzipIfWorthIt } from "./compress";
 import { spooledBytes, type SpoolMessage } from "./spool";
-import { sendToUpstream, upstreamTarget } from "./upstream";
+import { accepted, sendToUpstream, upstreamTarget } from "./upstream";
 
 /** How often the queue redelivers before a message goes to the dead-letter queue (wrangler.toml `max_retries`). */
 export const MAX_ATTEMPTS = 10;
@@ -48,7 +48,7 @@ export async function consumeSpool(batch: MessageBatch<SpoolMessage>, env: Env, 
       continue;
     }
     const result = await sendToUpstream(target, await gzipIfWorthIt(bytes), { timeoutMs: config.config.upstreamTimeoutMs });
-    if (result.kind === "response" && result.status >= 200 && result.status < 300) {
+    if (accepted(result)) {
       breakers.success(host);
       message.ack();
       if (spooled.r2Key) await env.ARCHIVE?.delete(spooled.r2Key);

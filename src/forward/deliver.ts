@@ -16,7 +16,6 @@ export interface DeliveryContext {
   projectId: string;
   project: ProjectConfig;
   env: Env;
-  archive?: R2Bucket;
   timeoutMs: number;
   now: Date;
   clientIp?: string;
@@ -82,10 +81,11 @@ async function sendUpstream(
 }
 
 async function writeArchive(bytes: Uint8Array, eventId: string | undefined, envelope: Envelope, ctx: DeliveryContext): Promise<Delivery["archive"]> {
-  if (!ctx.archive) return { ok: false, error: "the ARCHIVE R2 binding is missing" };
+  const bucket = ctx.env.ARCHIVE;
+  if (!bucket) return { ok: false, error: "the ARCHIVE R2 binding is missing" };
   const key = archiveKey(ctx.projectId, eventId ?? crypto.randomUUID().replace(/-/g, ""), ctx.now);
   try {
-    await archiveEnvelope(ctx.archive, key, bytes, archiveMetadata(ctx.projectId, envelope, bytes));
+    await archiveEnvelope(bucket, key, bytes, archiveMetadata(ctx.projectId, envelope, bytes));
     return { ok: true, key };
   } catch (err) {
     return { ok: false, error: (err as Error).message };

@@ -32,6 +32,11 @@ export type UpstreamResult =
   | { kind: "timeout" }
   | { kind: "network"; message: string };
 
+/** The upstream took the envelope (2xx). */
+export function accepted(result: { kind: string; status?: number } | undefined): boolean {
+  return result?.kind === "response" && result.status !== undefined && result.status >= 200 && result.status < 300;
+}
+
 /**
  * One POST of one envelope. Failures come back as values, not exceptions, so
  * the caller decides per kind what the SDK is told.
