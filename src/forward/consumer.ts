@@ -31,8 +31,9 @@ export async function consumeSpool(batch: MessageBatch<SpoolMessage>, env: Env, 
       continue;
     }
     if (!project?.upstream) {
-      console.error(`edge-relay: spooled envelope for project ${spooled.projectId} has no upstream any more; dropped`);
-      message.ack();
+      // Accepted with 200, so not dropped: retried until the dead-letter queue keeps it in R2.
+      console.error(`edge-relay: spooled envelope for project ${spooled.projectId} has no upstream any more; retrying until it is a dead letter`);
+      message.retry({ delaySeconds: retryDelaySeconds(message.attempts, undefined) });
       continue;
     }
     const bytes = await spooledBytes(env, spooled);

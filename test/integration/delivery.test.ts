@@ -102,6 +102,16 @@ describe("reliable delivery", () => {
     expect(spool.messages.at(-1)!.body.reason).toBe("circuit breaker open");
   });
 
+  it("keeps retrying, never drops, an envelope whose project lost its upstream while it waited", async () => {
+    const p = project();
+    upstream.respondWith(answer(503));
+    await p.send(envelope().body);
+    const withoutUpstream = JSON.stringify({ projects: { "42": { keys: [KEY], archive: true } } });
+    const drained = await drainSpoolOnce(withoutUpstream);
+    expect(drained.acked).toBe(0);
+    expect(spool.messages).toHaveLength(1);
+  });
+
   it("keeps dead letters in R2, and the archive still holds the envelope", async () => {
     const p = project({ archive: true });
     upstream.respondWith(answer(503));
