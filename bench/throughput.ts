@@ -34,7 +34,8 @@ interface RoundResult {
   rps: number;
   p50: number;
   p99: number;
-  errors: number;
+  /** Answers other than 200, by status ("0": no answer at all). */
+  nonOk: Record<string, number>;
 }
 
 async function load(url: string, body: (i: number) => Uint8Array | string, headers: Record<string, string>): Promise<RoundResult> {
@@ -43,9 +44,18 @@ async function load(url: string, body: (i: number) => Uint8Array | string, heade
     rps: REQUESTS / result.seconds,
     p50: percentile(result.latencies, 0.5),
     p99: percentile(result.latencies, 0.99),
-    errors: REQUESTS - (result.statuses.get(200) ?? 0),
+    nonOk: Object.fromEntries([...result.statuses].filter(([status]) => status !== 200).map(([status, n]) => [String(status), n])),
   };
 }
+
+function mergeCounts(counts: Array<Record<string, number>>): Record<string, number> {
+  const merged: Record<string, number> = {};
+  for (const count of counts) for (const [status, n] of Object.entries(count)) merged[status] = (merged[status] ?? 0) + n;
+  return merged;
+}
+
+const describeCounts = (counts: Record<string, number>) =>
+  Object.entries(counts).map(([status, n]) => `${n}× ${status === "0" ? "no answer" : status}`).join(", ") || "none";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -93,7 +103,8 @@ async function main(): Promise<void> {
         passthroughP50ms: median(passRounds.map((r) => r.p50)),
         relayP99ms: median(relayRounds.map((r) => r.p99)),
         passthroughP99ms: median(passRounds.map((r) => r.p99)),
-        errors: [...relayRounds, ...passRounds].reduce((n, r) => n + r.errors, 0),
+        relayNonOk: mergeCounts(relayRounds.map((r) => r.nonOk)),
+        passthroughNonOk: mergeCounts(passRounds.map((r) => r.nonOk)),
       };
       summary[name] = { ...row, throughputRatio: row.relayRps / row.passthroughRps };
     }
@@ -107,10 +118,10 @@ async function main(): Promise<void> {
     mkdirSync("bench/results", { recursive: true });
     writeFileSync("bench/results/throughput.json", `${JSON.stringify(result, null, 2)}\n`);
     console.log(`\n${REQUESTS} requests x ${ROUNDS} rounds, concurrency ${CONCURRENCY}, medians:`);
-    console.log("| workload | relay req/s | passthrough req/s | ratio | relay p50 / p99 ms | passthrough p50 / p99 ms | errors |");
-    console.log("| --- | --- | --- | --- | --- | --- | --- |");
-    for (const [name, r] of Object.entries(summary) as Array<[string, Record<string, number>]>) {
-      console.log(`| ${name} | ${r.relayRps!.toFixed(0)} | ${r.passthroughRps!.toFixed(0)} | ${r.throughputRatio!.toFixed(2)} | ${r.relayP50ms!.toFixed(1)} / ${r.relayP99ms!.toFixed(1)} | ${r.passthroughP50ms!.toFixed(1)} / ${r.passthroughP99ms!.toFixed(1)} | ${r.errors} |`);
+    console.log("| workload | relay req/s | passthrough req/s | ratio | relay p50 / p99 ms | passthrough p50 / p99 ms | non-200 relay | non-200 passthrough |");
+    console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    for (const [name, r] of Object.entries(summary) as Array<[string, Record<string, any>]>) {
+      console.log(`| ${name} | ${r.relayRps.toFixed(0)} | ${r.passthroughRps.toFixed(0)} | ${r.throughputRatio.toFixed(2)} | ${r.relayP50ms.toFixed(1)} / ${r.relayP99ms.toFixed(1)} | ${r.passthroughP50ms.toFixed(1)} / ${r.passthroughP99ms.toFixed(1)} | ${describeCounts(r.relayNonOk)} | ${describeCounts(r.passthroughNonOk)} |`);
     }
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
