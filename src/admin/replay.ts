@@ -3,7 +3,7 @@ import { z } from "zod";
 import { dsn as dsnSchema } from "../config/schema";
 import { RelayError } from "../http/errors";
 import type { AppEnv } from "../ingest/endpoints";
-import { readArchived } from "../forward/archive";
+import { hourPath, readArchived } from "../forward/archive";
 import { gzipIfWorthIt } from "../forward/compress";
 import { spoolEnvelope } from "../forward/spool";
 import { accepted, sendToUpstream, upstreamTarget } from "../forward/upstream";
@@ -76,8 +76,3 @@ replayRoutes.post("/projects/:projectId/replay", async (c) => {
   const done = pastEnd || !listing.truncated;
   return c.json({ project: projectId, ...counts, done, ...(done ? {} : { cursor: listing.cursor }) });
 });
-
-function hourPath(at: Date): string {
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${at.getUTCFullYear()}/${pad(at.getUTCMonth() + 1)}/${pad(at.getUTCDate())}/${pad(at.getUTCHours())}`;
-}

@@ -9,9 +9,13 @@ import { gunzip, gzip } from "./compress";
  * for the same event id, so a retried write overwrites instead of duplicating.
  */
 export function archiveKey(projectId: string, eventId: string, at: Date): string {
+  return `${projectId}/${hourPath(at)}/${eventId}.envelope`;
+}
+
+/** `yyyy/mm/dd/hh` (UTC): the hour part of archive keys, which sorts as time does. */
+export function hourPath(at: Date): string {
   const pad = (n: number) => String(n).padStart(2, "0");
-  const hour = `${at.getUTCFullYear()}/${pad(at.getUTCMonth() + 1)}/${pad(at.getUTCDate())}/${pad(at.getUTCHours())}`;
-  return `${projectId}/${hour}/${eventId}.envelope`;
+  return `${at.getUTCFullYear()}/${pad(at.getUTCMonth() + 1)}/${pad(at.getUTCDate())}/${pad(at.getUTCHours())}`;
 }
 
 /** Stored gzip-compressed; `contentEncoding` says so, and readers undo it. */

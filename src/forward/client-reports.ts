@@ -18,7 +18,7 @@ const FIELD: Record<Outcome["reason"], Field> = {
 
 interface Pending {
   since: number;
-  counts: Map<string, { field: Field; reason: string; category: string; quantity: number }>;
+  counts: Map<string, { outcome: Outcome["reason"]; field: Field; reason: string; category: Outcome["category"]; quantity: number }>;
 }
 
 /**
@@ -35,7 +35,7 @@ export function recordOutcomes(projectId: string, outcomes: readonly Outcome[], 
     const field = FIELD[outcome.reason];
     const reason = outcome.detail ?? outcome.reason;
     const key = `${field}/${reason}/${outcome.category}`;
-    const count = entry.counts.get(key) ?? { field, reason, category: outcome.category, quantity: 0 };
+    const count = entry.counts.get(key) ?? { outcome: outcome.reason, field, reason, category: outcome.category, quantity: 0 };
     count.quantity += outcome.quantity;
     entry.counts.set(key, count);
   }
@@ -60,9 +60,7 @@ export function takeClientReport(projectId: string, now: number): TakenReport | 
   return {
     item: newItem({ type: "client_report" }, JSON.stringify(report)),
     restore: () => {
-      for (const count of entry.counts.values()) {
-        recordOutcomes(projectId, [{ category: count.category as Outcome["category"], reason: reasonOf(count.field), quantity: count.quantity, detail: count.reason }], now);
-      }
+      recordOutcomes(projectId, [...entry.counts.values()].map((c) => ({ category: c.category, reason: c.outcome, quantity: c.quantity, detail: c.reason })), now);
     },
   };
 }
@@ -71,8 +69,4 @@ export function takeClientReport(projectId: string, now: number): TakenReport | 
 export function reportIsDue(projectId: string, now: number): boolean {
   const entry = pending.get(projectId);
   return entry !== undefined && now - entry.since >= CLIENT_REPORT_MAX_AGE_MS;
-}
-
-function reasonOf(field: Field): Outcome["reason"] {
-  return field === "filtered_events" ? "filtered" : field === "filtered_sampling_events" ? "sampled" : field === "discarded_events" ? "invalid" : "rate_limited";
 }

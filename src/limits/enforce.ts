@@ -39,9 +39,9 @@ export interface Limited {
 export async function enforceLimits(envelope: Envelope, ctx: LimitContext): Promise<Limited> {
   const items = envelope.items.map((item) => ({ item, category: itemCategory(item.header), quantity: itemQuantity(item) }));
   const refused = new Map<number, RateLimit>();
-  const demands = new Map<string, { quota: Quota; config: QuotaConfig; indices: number[]; amounts: number[] }>();
+  const demands = new Map<string, { quota: Quota; config: QuotaConfig; indices: number[] }>();
 
-  items.forEach(({ category, quantity }, index) => {
+  items.forEach(({ category }, index) => {
     if (!category) return;
     const upstream = ctx.upstreamLimits.find((limit) => limitCovers(limit, category));
     if (upstream) return void refused.set(index, upstream);
@@ -51,16 +51,19 @@ export async function enforceLimits(envelope: Envelope, ctx: LimitContext): Prom
       if (quota.limit === 0) return void refused.set(index, quotaLimit(quota, ctx.now + quota.window * 1000));
       const known = ctx.book.limitedFor(key, ctx.now);
       if (known > 0) return void refused.set(index, quotaLimit(quota, ctx.now + known * 1000));
-      const demand = demands.get(key) ?? { quota: { key, limit: quota.limit, windowSeconds: quota.window }, config: quota, indices: [], amounts: [] };
+      const demand = demands.get(key) ?? { quota: { key, limit: quota.limit, windowSeconds: quota.window }, config: quota, indices: [] };
       demand.indices.push(index);
-      demand.amounts.push(quantity);
       demands.set(key, demand);
     }
   });
 
   let failedOpen = false;
-  const pending = [...demands.values()].map((d) => ({ ...d, indices: d.indices.filter((i) => !refused.has(i)) }))
-    .map((d) => ({ ...d, amounts: d.indices.map((i) => items[i]!.quantity) }))
+  // Items a later quota refused outright need nothing from the earlier ones.
+  const pending = [...demands.values()]
+    .map((d) => {
+      const indices = d.indices.filter((i) => !refused.has(i));
+      return { ...d, indices, amounts: indices.map((i) => items[i]!.quantity) };
+    })
     .filter((d) => d.indices.length > 0);
   if (pending.length > 0) {
     try {
