@@ -3,8 +3,7 @@ import { z } from "zod";
 import { dsn as dsnSchema } from "../config/schema";
 import { RelayError } from "../http/errors";
 import type { AppEnv } from "../ingest/endpoints";
-import { hourPath, readArchived } from "../forward/archive";
-import { gzipIfWorthIt } from "../forward/compress";
+import { archivedEnvelope, hourPath } from "../forward/archive";
 import { spoolEnvelope } from "../forward/spool";
 import { accepted, sendToUpstream, upstreamTarget } from "../forward/upstream";
 
@@ -64,15 +63,23 @@ replayRoutes.post("/projects/:projectId/replay", async (c) => {
     }
     if (object.key < first) continue;
     counts.listed++;
-    const body = await bucket.get(object.key);
-    if (!body) continue;
-    const bytes = await readArchived(body);
-    const result = await sendToUpstream(target, await gzipIfWorthIt(bytes), { timeoutMs: c.get("config").upstreamTimeoutMs });
+    const archived = await bucket.get(object.key);
+    if (!archived) continue;
+    // Sent as stored: already gzipped, streamed from R2, never held whole.
+    const gzipped = archived.httpMetadata?.contentEncoding === "gzip";
+    const stream = gzipped ? archived.body : archived.body.pipeThrough(new CompressionStream("gzip"));
+    const result = await sendToUpstream(target, { stream, encoding: "gzip" }, { timeoutMs: c.get("config").upstreamTimeoutMs });
     if (accepted(result)) counts.delivered++;
     else if (result.kind === "response" && result.status < 500 && result.status !== 429) counts.rejected++;
-    else if (await spoolEnvelope(c.env, projectId, object.key.split("/").pop()!.replace(".envelope", ""), bytes, "replay", Date.now())) counts.spooled++;
+    else if (await spoolArchived(c.env, projectId, object.key)) counts.spooled++;
     else counts.rejected++;
   }
   const done = pastEnd || !listing.truncated;
   return c.json({ project: projectId, ...counts, done, ...(done ? {} : { cursor: listing.cursor }) });
 });
+
+/** Into the spool, uncompressed as spooled envelopes are; streamed when large. */
+async function spoolArchived(env: AppEnv["Bindings"], projectId: string, key: string): Promise<boolean> {
+  const body = await archivedEnvelope(env.ARCHIVE!, key);
+  return body !== undefined && spoolEnvelope(env, projectId, key.split("/").pop()!.replace(".envelope", ""), body, "replay", Date.now());
+}

@@ -176,10 +176,17 @@ const project = z
 
 const limits = z
   .object({
-    /** Bytes accepted on the wire, before decompression. */
-    maxCompressedBytes: z.number().int().positive().default(20 * 1024 * 1024),
-    /** Bytes after decompression: the zip-bomb guard. */
-    maxDecompressedBytes: z.number().int().positive().default(50 * 1024 * 1024),
+    /** Bytes accepted on the wire, before decompression (Relay's `max_envelope_size`). */
+    maxCompressedBytes: z.number().int().positive().default(100 * 1024 * 1024),
+    /** Bytes after decompression, streamed payloads included: the zip-bomb guard. */
+    maxDecompressedBytes: z.number().int().positive().default(100 * 1024 * 1024),
+    /**
+     * Most of one request ever held in memory: everything but streamed
+     * payloads, and the whole body of a store/security request.
+     */
+    maxBufferedBytes: z.number().int().positive().default(16 * 1024 * 1024),
+    /** Attachments and replay recordings at least this large are streamed through R2, never held. */
+    streamItemBytes: z.number().int().positive().default(256 * 1024),
     /** One event/transaction item, as Relay's `max_event_size`. */
     maxEventBytes: z.number().int().positive().default(1024 * 1024),
     /** How long to wait for the quota counter before failing open or closed. */

@@ -1,3 +1,4 @@
+import { payloadLength } from "./envelope";
 import type { DataCategory, EnvelopeItem, ItemHeader } from "./types";
 
 /** Every data category name, for validating configuration. */
@@ -80,7 +81,7 @@ export function itemQuantities(item: EnvelopeItem): Array<{ category: DataCatego
 }
 
 function quantity(item: EnvelopeItem, rule: ItemRule, category: DataCategory): number {
-  if (BYTE_CATEGORIES.has(category)) return Math.max(item.payload.byteLength, 1);
+  if (BYTE_CATEGORIES.has(category)) return Math.max(payloadLength(item), 1);
   const count = item.header.item_count;
   // Relay reads item_count only on batch types and only as an unsigned integer; otherwise an item is one.
   return rule.batch && typeof count === "number" && Number.isSafeInteger(count) && count >= 0 ? count : 1;

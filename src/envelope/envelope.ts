@@ -26,7 +26,14 @@ export function setItemPayload(item: EnvelopeItem, payload: Uint8Array): Envelop
 }
 
 export function setItemHeader(item: EnvelopeItem, header: ItemHeader): EnvelopeItem {
-  return newItem(header, item.payload);
+  const changed = newItem(header, item.payload);
+  // A staged payload stays where it is; only its received framing no longer applies.
+  return item.staged ? { ...changed, staged: { key: item.staged.key, length: item.staged.length } } : changed;
+}
+
+/** The payload's size in bytes, whether it is held in memory or staged in R2. */
+export function payloadLength(item: EnvelopeItem): number {
+  return item.staged ? item.staged.length : item.payload.byteLength;
 }
 
 /** The payload as JSON; an `EnvelopeError` naming the item type when it is not. */

@@ -1,5 +1,14 @@
 import { EnvelopeError } from "./errors";
-import type { Envelope, EnvelopeHeader, EnvelopeItem, ItemHeader } from "./types";
+import type { Envelope, EnvelopeHeader, EnvelopeItem, ItemHeader, StagedPayload } from "./types";
+
+export interface ParseOptions {
+  /**
+   * Payloads the streaming reader already moved to R2, by the offset in
+   * `bytes` where each would have started: there the item's `length` bytes
+   * are absent, and the item gets `staged` instead of a payload.
+   */
+  staged?: ReadonlyMap<number, StagedPayload>;
+}
 
 const NEWLINE = 0x0a;
 const OPEN_BRACE = 0x7b;
@@ -31,7 +40,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
  * Every item keeps its exact input bytes in `raw`, including whitespace skipped
  * before its header. Throws only `EnvelopeError`.
  */
-export function parseEnvelope(bytes: Uint8Array): Envelope {
+export function parseEnvelope(bytes: Uint8Array, options: ParseOptions = {}): Envelope {
   const start = skipWhitespace(bytes, 0);
   if (start === bytes.byteLength) throw new EnvelopeError("empty envelope: no header");
   const what = `invalid envelope header: line ${countNewlines(bytes, start) + 1}`;
@@ -44,14 +53,19 @@ export function parseEnvelope(bytes: Uint8Array): Envelope {
   const items: EnvelopeItem[] = [];
   let offset = rawHeader.byteLength;
   while (offset < bytes.byteLength) {
-    const item = parseItem(bytes, offset, items.length);
+    const { item, end } = parseItem(bytes, offset, items.length, options.staged);
     items.push(item);
-    offset += item.raw!.byteLength;
+    offset = end;
   }
   return { header: header as EnvelopeHeader, rawHeader, items };
 }
 
-function parseItem(bytes: Uint8Array, segmentStart: number, index: number): EnvelopeItem {
+function parseItem(
+  bytes: Uint8Array,
+  segmentStart: number,
+  index: number,
+  stagedAt: ParseOptions["staged"],
+): { item: EnvelopeItem; end: number } {
   const start = skipWhitespace(bytes, segmentStart);
   if (start === bytes.byteLength) {
     throw new EnvelopeError(`item ${index}: expected an item header at byte ${segmentStart}, found only whitespace to the end`);
@@ -64,8 +78,15 @@ function parseItem(bytes: Uint8Array, segmentStart: number, index: number): Enve
   // The header may be the last thing in the input, newline or not: its payload is then empty.
   const payloadStart = Math.min(headerEnd + 1, bytes.byteLength);
 
+  const staged = header.length !== undefined ? stagedAt?.get(payloadStart) : undefined;
   let payloadEnd: number;
-  if (header.length === undefined) {
+  if (staged) {
+    if (staged.length !== header.length) throw new Error(`staged payload of item ${index} has ${staged.length} bytes, its header says ${header.length}`);
+    payloadEnd = payloadStart;
+    if (!endsLine(bytes, payloadEnd)) {
+      throw new EnvelopeError(`item ${index}: expected a newline after the payload, found ${describe(bytes[payloadEnd])}`);
+    }
+  } else if (header.length === undefined) {
     payloadEnd = lineEnd(bytes, payloadStart);
   } else {
     payloadEnd = payloadStart + header.length;
@@ -77,7 +98,11 @@ function parseItem(bytes: Uint8Array, segmentStart: number, index: number): Enve
     }
   }
   const end = Math.min(payloadEnd + 1, bytes.byteLength);
-  return { header, payload: bytes.subarray(payloadStart, payloadEnd), raw: bytes.subarray(segmentStart, end) };
+  if (staged) {
+    const frame = { head: bytes.subarray(segmentStart, payloadStart), tail: bytes.subarray(payloadEnd, end) };
+    return { item: { header, payload: new Uint8Array(0), staged: { key: staged.key, length: staged.length, frame } }, end };
+  }
+  return { item: { header, payload: bytes.subarray(payloadStart, payloadEnd), raw: bytes.subarray(segmentStart, end) }, end };
 }
 
 function itemHeader(header: Record<string, unknown>, index: number): ItemHeader {
@@ -116,7 +141,7 @@ function readObject(bytes: Uint8Array, from: number, what: string, where = ""): 
 }
 
 /** Index just past the brace closing the object that opens at `from`, or -1 if it never closes. */
-function objectEnd(bytes: Uint8Array, from: number): number {
+export function objectEnd(bytes: Uint8Array, from: number): number {
   let depth = 0;
   let inString = false;
   for (let i = from; i < bytes.byteLength; i++) {
@@ -164,7 +189,7 @@ function lineEnd(bytes: Uint8Array, from: number): number {
 }
 
 /** Past JSON whitespace, which serde_json skips before a value. */
-function skipWhitespace(bytes: Uint8Array, from: number): number {
+export function skipWhitespace(bytes: Uint8Array, from: number): number {
   let i = from;
   while (i < bytes.byteLength && (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0a || bytes[i] === 0x0d)) i++;
   return i;

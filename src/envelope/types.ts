@@ -21,9 +21,25 @@ export interface ItemHeader {
   [key: string]: unknown;
 }
 
+/**
+ * A payload too large to hold in memory, written to R2 while the request was
+ * read (`staging/…` in the ARCHIVE bucket) and streamed from there on the way out.
+ */
+export interface StagedPayload {
+  key: string;
+  length: number;
+  /**
+   * The bytes around the payload as received (whitespace and header line
+   * before it, the newline after it), so an unchanged item leaves as it came.
+   */
+  frame?: { head: Uint8Array; tail: Uint8Array };
+}
+
 export interface EnvelopeItem {
   header: ItemHeader;
+  /** Empty when the payload is `staged`. */
   payload: Uint8Array;
+  staged?: StagedPayload;
   /**
    * The item exactly as received: header line, payload and the newline that
    * ended it, if one did. Absent for items built or changed by the relay.

@@ -3,6 +3,9 @@ import { cachedItemJson } from "../envelope/envelope";
 import type { Envelope } from "../envelope/types";
 import { fingerprint } from "../spike/fingerprint";
 import { gunzip, gzip } from "./compress";
+import { putStream } from "./r2-stream";
+import { INLINE_LIMIT, type SpoolBody } from "./spool";
+import { lazyObjectStream } from "./staging";
 
 /**
  * R2 key for an archived envelope: listable by project and hour, and the same
@@ -18,17 +21,23 @@ export function hourPath(at: Date): string {
   return `${at.getUTCFullYear()}/${pad(at.getUTCMonth() + 1)}/${pad(at.getUTCDate())}/${pad(at.getUTCHours())}`;
 }
 
-/** Stored gzip-compressed; `contentEncoding` says so, and readers undo it. */
+/**
+ * Stored gzip-compressed; `contentEncoding` says so, and readers undo it. A
+ * streamed envelope is compressed as it is read and written in parts, so a
+ * large one is never held whole.
+ */
 export async function archiveEnvelope(
   bucket: R2Bucket,
   key: string,
-  bytes: Uint8Array,
+  body: Uint8Array | ReadableStream<Uint8Array>,
   metadata: Record<string, string>,
 ): Promise<void> {
-  await bucket.put(key, await gzip(bytes), {
+  const options = {
     httpMetadata: { contentType: "application/x-sentry-envelope", contentEncoding: "gzip" },
     customMetadata: metadata,
-  });
+  };
+  if (body instanceof Uint8Array) await bucket.put(key, await gzip(body), options);
+  else await putStream(bucket, key, body.pipeThrough(new CompressionStream("gzip")), options);
 }
 
 /** An archived envelope's bytes, uncompressed. */
@@ -37,8 +46,27 @@ export async function readArchived(object: R2ObjectBody): Promise<Uint8Array> {
   return object.httpMetadata?.contentEncoding === "gzip" ? gunzip(bytes) : bytes;
 }
 
+/**
+ * An archived envelope, uncompressed: its bytes when it is small, else a
+ * stream (re-read from R2 on each call) of the length its metadata records.
+ */
+export async function archivedEnvelope(bucket: R2Bucket, key: string): Promise<SpoolBody | undefined> {
+  const head = await bucket.head(key);
+  if (!head) return undefined;
+  const size = Number(head.customMetadata?.size);
+  if (!Number.isSafeInteger(size) || size <= INLINE_LIMIT) {
+    const object = await bucket.get(key);
+    return object ? readArchived(object) : undefined;
+  }
+  const gzipped = head.httpMetadata?.contentEncoding === "gzip";
+  return {
+    length: size,
+    stream: () => lazyObjectStream(bucket, key, (body) => (gzipped ? body.pipeThrough(new DecompressionStream("gzip")) : body)),
+  };
+}
+
 /** What a person listing the bucket wants to know without opening each object. */
-export function archiveMetadata(projectId: string, envelope: Envelope, bytes: Uint8Array): Record<string, string> {
+export function archiveMetadata(projectId: string, envelope: Envelope, size: number): Record<string, string> {
   const categories = new Set<string>();
   let fingerprintOf: string | undefined;
   for (const item of envelope.items) {
@@ -52,7 +80,7 @@ export function archiveMetadata(projectId: string, envelope: Envelope, bytes: Ui
   return {
     project: projectId,
     categories: [...categories].join(","),
-    size: String(bytes.byteLength),
+    size: String(size),
     ...(fingerprintOf ? { fingerprint: fingerprintOf } : {}),
   };
 }

@@ -9,8 +9,8 @@ import { parseRetryAfter, retryDelaySeconds } from "./backoff";
 import { breakers } from "./breaker";
 import { recordOutcomes } from "./client-reports";
 import { gzipIfWorthIt } from "./compress";
-import { spooledBytes, type SpoolMessage } from "./spool";
-import { accepted, sendToUpstream, upstreamTarget } from "./upstream";
+import { putKnownLength, spooledEnvelope, type SpoolBody, type SpoolMessage } from "./spool";
+import { accepted, sendToUpstream, upstreamTarget, type OutgoingBody } from "./upstream";
 
 /** How often the queue redelivers before a message goes to the dead-letter queue (wrangler.toml `max_retries`). */
 export const MAX_ATTEMPTS = 10;
@@ -36,8 +36,8 @@ export async function consumeSpool(batch: MessageBatch<SpoolMessage>, env: Env, 
       message.retry({ delaySeconds: retryDelaySeconds(message.attempts, undefined) });
       continue;
     }
-    const bytes = await spooledBytes(env, spooled);
-    if (!bytes) {
+    const body = await spooledEnvelope(env, spooled);
+    if (!body) {
       console.error(`edge-relay: spooled envelope ${spooled.r2Key} is missing from R2; dropped`);
       message.ack();
       continue;
@@ -48,7 +48,7 @@ export async function consumeSpool(batch: MessageBatch<SpoolMessage>, env: Env, 
       message.retry({ delaySeconds: retryDelaySeconds(message.attempts, undefined) });
       continue;
     }
-    const result = await sendToUpstream(target, await gzipIfWorthIt(bytes), { timeoutMs: config.config.upstreamTimeoutMs });
+    const result = await sendToUpstream(target, await outgoing(body), { timeoutMs: config.config.upstreamTimeoutMs });
     if (accepted(result)) {
       breakers.success(host);
       message.ack();
@@ -57,7 +57,7 @@ export async function consumeSpool(batch: MessageBatch<SpoolMessage>, env: Env, 
       message.retry({ delaySeconds: retryDelaySeconds(message.attempts, parseRetryAfter(result.headers.get("retry-after"), now) ?? 60) });
     } else if (result.kind === "response" && result.status < 500) {
       console.error(`edge-relay: upstream refused a spooled envelope for project ${spooled.projectId} with ${result.status}: ${result.body.slice(0, 200)}`);
-      recordOutcomes(spooled.projectId, invalidOutcomes(bytes), now);
+      recordOutcomes(spooled.projectId, invalidOutcomes(spooled), now);
       message.ack();
     } else {
       breakers.failure(host, now);
@@ -74,14 +74,14 @@ export async function consumeSpool(batch: MessageBatch<SpoolMessage>, env: Env, 
 export async function consumeDeadLetters(batch: MessageBatch<SpoolMessage>, env: Env, now: number = Date.now()): Promise<void> {
   for (const message of batch.messages) {
     const spooled = message.body;
-    const bytes = await spooledBytes(env, spooled);
-    if (!bytes || !env.ARCHIVE) {
+    const body = await spooledEnvelope(env, spooled);
+    if (!body || !env.ARCHIVE) {
       console.error(`edge-relay: dead letter for project ${spooled.projectId} could not be kept`);
       message.retry({ delaySeconds: 60 });
       continue;
     }
     const key = `dead-letter/${archiveKey(spooled.projectId, spooled.eventId ?? message.id, new Date(now))}`;
-    await env.ARCHIVE.put(key, bytes, {
+    await putKnownLength(env.ARCHIVE, key, body, {
       customMetadata: { project: spooled.projectId, reason: spooled.reason, spooledAt: new Date(spooled.spooledAt).toISOString(), attempts: String(message.attempts) },
     });
     console.error(`edge-relay: envelope for project ${spooled.projectId} undeliverable after retries; kept at ${key}`);
@@ -89,9 +89,20 @@ export async function consumeDeadLetters(batch: MessageBatch<SpoolMessage>, env:
   }
 }
 
-function invalidOutcomes(bytes: Uint8Array): Outcome[] {
+/** Spooled envelopes in R2 are streamed, never read whole; those in the message are small. */
+async function outgoing(body: SpoolBody): Promise<OutgoingBody> {
+  if (body instanceof Uint8Array) return gzipIfWorthIt(body);
+  return { stream: body.stream().pipeThrough(new CompressionStream("gzip")), encoding: "gzip" };
+}
+
+function invalidOutcomes(message: SpoolMessage): Outcome[] {
+  if (message.quantities) {
+    return message.quantities.map(({ category, quantity }) => ({ category, reason: "invalid" as const, quantity, detail: "upstream_rejected" }));
+  }
+  // Messages spooled before quantities were recorded: read the envelope, when it travelled in the message.
+  if (!message.body) return [];
   try {
-    return parseEnvelope(bytes).items.flatMap((item) => {
+    return parseEnvelope(new Uint8Array(message.body)).items.flatMap((item) => {
       const category = itemCategory(item.header);
       return category ? [{ category, reason: "invalid" as const, quantity: itemQuantity(item), detail: "upstream_rejected" }] : [];
     });

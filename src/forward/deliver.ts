@@ -1,15 +1,16 @@
 import type { ProjectConfig } from "../config/schema";
-import { serializeEnvelope } from "../envelope/serialize";
+import { envelopeParts, serializedLength, type EnvelopePart } from "../envelope/serialize";
 import { setEnvelopeHeader } from "../envelope/envelope";
 import { normalizeEventId } from "../envelope/event-id";
 import type { Envelope } from "../envelope/types";
-import { archiveEnvelope, archiveKey } from "./archive";
+import { archiveEnvelope, archiveKey, archiveMetadata } from "./archive";
 import { gzipIfWorthIt } from "./compress";
 import { headerForUpstream } from "./header";
 import { sendToUpstream, upstreamTarget, type OutgoingBody, type UpstreamResult, type UpstreamTarget } from "./upstream";
-import { archiveMetadata } from "./archive";
 import { breakers } from "./breaker";
-import { spoolEnvelope } from "./spool";
+import { spoolEnvelope, spoolQuantities, type SpoolBody } from "./spool";
+import { streamParts } from "./staging";
+import { concatBytes } from "../bytes";
 import type { Env } from "../env";
 
 export interface DeliveryContext {
@@ -37,22 +38,54 @@ export interface Delivery {
   archive?: { ok: true; key: string } | { ok: false; error: string };
 }
 
+/**
+ * The outgoing envelope, once: in memory, or (with payloads staged in R2) as a
+ * stream each destination opens for itself, so none of them holds it whole.
+ */
+interface OutgoingEnvelope {
+  length: number;
+  bytes?: Uint8Array;
+  /** Set when the SDK's own gzip can be sent unchanged. */
+  gzipped?: Uint8Array;
+  stream(): ReadableStream<Uint8Array>;
+}
+
 /** Sends one envelope to every destination the project has, in parallel. */
 export async function deliver(envelope: Envelope, ctx: DeliveryContext): Promise<Delivery> {
   const target = ctx.project.upstream ? upstreamTarget(ctx.project.upstream) : undefined;
   const header = target ? headerForUpstream(envelope.header, target, ctx.project.keys) : envelope.header;
   const outgoing = header === envelope.header ? envelope : setEnvelopeHeader(envelope, header);
-  const unchanged = outgoing === envelope && ctx.original !== undefined;
-  const bytes = unchanged ? ctx.original!.bytes : serializeEnvelope(outgoing);
+  const body = outgoingEnvelope(outgoing, outgoing === envelope ? ctx.original : undefined, ctx.env);
   const eventId = normalizeEventId(envelope.header.event_id);
 
   const [upstream, archive] = await Promise.all([
-    target ? sendUpstream(target, bytes, unchanged ? ctx.original?.gzipped : undefined, ctx) : undefined,
-    ctx.project.archive ? writeArchive(bytes, eventId, outgoing, ctx) : undefined,
+    target ? sendUpstream(target, body, ctx) : undefined,
+    ctx.project.archive ? writeArchive(body, eventId, outgoing, ctx) : undefined,
   ]);
   const failure = upstream && retryable(upstream);
-  const spooled = failure ? await spoolEnvelope(ctx.env, ctx.projectId, eventId, bytes, failure, ctx.now.getTime()) : undefined;
+  const spooled = failure
+    ? await spoolEnvelope(ctx.env, ctx.projectId, eventId, spoolBody(body), failure, ctx.now.getTime(), spoolQuantities(outgoing))
+    : undefined;
   return { eventId, upstream, archive, ...(spooled !== undefined ? { spooled } : {}) };
+}
+
+function outgoingEnvelope(envelope: Envelope, original: DeliveryContext["original"], env: Env): OutgoingEnvelope {
+  if (original) {
+    return { length: original.bytes.byteLength, bytes: original.bytes, gzipped: original.gzipped, stream: () => new Blob([original.bytes]).stream() };
+  }
+  const parts = envelopeParts(envelope);
+  if (parts.every((part): part is Uint8Array => part instanceof Uint8Array)) {
+    const bytes = concatBytes(parts);
+    return { length: bytes.byteLength, bytes, stream: () => new Blob([bytes]).stream() };
+  }
+  const bucket = env.ARCHIVE;
+  // The staging reader only stages when the bucket exists.
+  if (!bucket) throw new Error("an envelope has staged payloads but there is no ARCHIVE binding");
+  return { length: serializedLength(parts as EnvelopePart[]), stream: () => streamParts(bucket, parts) };
+}
+
+function spoolBody(body: OutgoingEnvelope): SpoolBody {
+  return body.bytes ?? { length: body.length, stream: body.stream };
 }
 
 /** Why a retry could succeed (for the spool), or undefined when it could not or need not. */
@@ -64,28 +97,27 @@ function retryable(result: Delivery["upstream"] & object): string | undefined {
 }
 
 /** One try, unless the host's breaker is open; the breaker learns from the answer. */
-async function sendUpstream(
-  target: UpstreamTarget,
-  bytes: Uint8Array,
-  gzipped: Uint8Array | undefined,
-  ctx: DeliveryContext,
-): Promise<Delivery["upstream"]> {
+async function sendUpstream(target: UpstreamTarget, envelope: OutgoingEnvelope, ctx: DeliveryContext): Promise<Delivery["upstream"]> {
   const host = new URL(target.url).host;
   const now = ctx.now.getTime();
   if (!breakers.allow(host, now)) return { kind: "breaker-open" };
-  const body: OutgoingBody = gzipped ? { bytes: gzipped, encoding: "gzip" } : await gzipIfWorthIt(bytes);
+  const body: OutgoingBody = envelope.gzipped
+    ? { bytes: envelope.gzipped, encoding: "gzip" }
+    : envelope.bytes
+      ? await gzipIfWorthIt(envelope.bytes)
+      : { stream: envelope.stream().pipeThrough(new CompressionStream("gzip")), encoding: "gzip" };
   const result = await sendToUpstream(target, body, ctx);
   if (result.kind === "response" && result.status < 500) breakers.success(host);
   else breakers.failure(host, now);
   return result;
 }
 
-async function writeArchive(bytes: Uint8Array, eventId: string | undefined, envelope: Envelope, ctx: DeliveryContext): Promise<Delivery["archive"]> {
+async function writeArchive(body: OutgoingEnvelope, eventId: string | undefined, envelope: Envelope, ctx: DeliveryContext): Promise<Delivery["archive"]> {
   const bucket = ctx.env.ARCHIVE;
   if (!bucket) return { ok: false, error: "the ARCHIVE R2 binding is missing" };
   const key = archiveKey(ctx.projectId, eventId ?? crypto.randomUUID().replace(/-/g, ""), ctx.now);
   try {
-    await archiveEnvelope(bucket, key, bytes, archiveMetadata(ctx.projectId, envelope, bytes));
+    await archiveEnvelope(bucket, key, body.bytes ?? body.stream(), archiveMetadata(ctx.projectId, envelope, body.length));
     return { ok: true, key };
   } catch (err) {
     return { ok: false, error: (err as Error).message };

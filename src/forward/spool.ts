@@ -1,4 +1,7 @@
+import { itemCategory, itemQuantity } from "../envelope/categories";
+import type { DataCategory, Envelope } from "../envelope/types";
 import type { Env } from "../env";
+import { lazyObjectStream } from "./staging";
 
 /** Queue messages hold at most 128 KB; larger envelopes wait in R2 and the message points at them. */
 export const INLINE_LIMIT = 96 * 1024;
@@ -13,22 +16,35 @@ export interface SpoolMessage {
   /** Why it was spooled: the first failure, for logs. */
   reason: string;
   spooledAt: number;
+  /** What the envelope counts as, so a final refusal can be reported without reading it again. */
+  quantities?: Array<{ category: DataCategory; quantity: number }>;
 }
+
+/** An envelope in memory, or one with staged payloads, streamed with its known length. */
+export type SpoolBody = Uint8Array | { length: number; stream: () => ReadableStream<Uint8Array> };
 
 /**
  * Puts an envelope the upstream could not take into the spool queue, to be
  * retried by the consumer. Returns false when there is nowhere to put it.
  */
-export async function spoolEnvelope(env: Env, projectId: string, eventId: string | undefined, bytes: Uint8Array, reason: string, now: number): Promise<boolean> {
+export async function spoolEnvelope(
+  env: Env,
+  projectId: string,
+  eventId: string | undefined,
+  body: SpoolBody,
+  reason: string,
+  now: number,
+  quantities?: SpoolMessage["quantities"],
+): Promise<boolean> {
   if (!env.SPOOL) return false;
-  const message: SpoolMessage = { projectId, ...(eventId ? { eventId } : {}), reason, spooledAt: now };
+  const message: SpoolMessage = { projectId, ...(eventId ? { eventId } : {}), reason, spooledAt: now, ...(quantities ? { quantities } : {}) };
   try {
-    if (bytes.byteLength <= INLINE_LIMIT) {
-      message.body = bytes;
+    if (body instanceof Uint8Array && body.byteLength <= INLINE_LIMIT) {
+      message.body = body;
     } else {
       if (!env.ARCHIVE) return false;
       message.r2Key = `spool/${projectId}/${eventId ?? crypto.randomUUID().replace(/-/g, "")}.envelope`;
-      await env.ARCHIVE.put(message.r2Key, bytes);
+      await putKnownLength(env.ARCHIVE, message.r2Key, body);
     }
     await env.SPOOL.send(message, { contentType: "v8" });
     return true;
@@ -38,9 +54,31 @@ export async function spoolEnvelope(env: Env, projectId: string, eventId: string
   }
 }
 
-export async function spooledBytes(env: Env, message: SpoolMessage): Promise<Uint8Array | undefined> {
+/** The spooled envelope: its bytes when they travelled in the message, else its R2 object, not read yet. */
+export async function spooledEnvelope(env: Env, message: SpoolMessage): Promise<SpoolBody | undefined> {
   if (message.body) return new Uint8Array(message.body);
   if (!message.r2Key || !env.ARCHIVE) return undefined;
-  const object = await env.ARCHIVE.get(message.r2Key);
-  return object ? new Uint8Array(await object.arrayBuffer()) : undefined;
+  const bucket = env.ARCHIVE;
+  const key = message.r2Key;
+  const head = await bucket.head(key);
+  if (!head) return undefined;
+  return { length: head.size, stream: () => lazyObjectStream(bucket, key) };
+}
+
+/** A put of bytes, or of a stream whose length is known: R2 takes such a stream without buffering it. */
+export async function putKnownLength(bucket: R2Bucket, key: string, body: SpoolBody, options?: R2PutOptions): Promise<void> {
+  if (body instanceof Uint8Array) {
+    await bucket.put(key, body, options);
+    return;
+  }
+  const { readable, writable } = new FixedLengthStream(body.length);
+  await Promise.all([bucket.put(key, readable, options), body.stream().pipeTo(writable)]);
+}
+
+/** One entry per counted item, by its primary category: what `invalid` outcomes would name. */
+export function spoolQuantities(envelope: Envelope): NonNullable<SpoolMessage["quantities"]> {
+  return envelope.items.flatMap((item) => {
+    const category = itemCategory(item.header);
+    return category ? [{ category, quantity: itemQuantity(item) }] : [];
+  });
 }

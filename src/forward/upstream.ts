@@ -21,11 +21,11 @@ export function upstreamTarget(dsnText: string): UpstreamTarget {
   };
 }
 
-export interface OutgoingBody {
-  bytes: Uint8Array;
-  /** Set when `bytes` are already compressed with this encoding. */
+/** Bytes in memory, or a stream for envelopes with staged payloads (sent chunked). */
+export type OutgoingBody = ({ bytes: Uint8Array } | { stream: ReadableStream<Uint8Array> }) & {
+  /** Set when the body is already compressed with this encoding. */
   encoding?: "gzip";
-}
+};
 
 export type UpstreamResult =
   | { kind: "response"; status: number; headers: Headers; body: string }
@@ -59,7 +59,7 @@ export async function sendToUpstream(
     const response = await fetch(target.url, {
       method: "POST",
       headers,
-      body: body.bytes,
+      body: "bytes" in body ? body.bytes : body.stream,
       signal: AbortSignal.timeout(options.timeoutMs),
     });
     // Read the body so the connection is released and errors can be reported.

@@ -1,5 +1,6 @@
 import { brotliDecompressSync } from "node:zlib";
 import { concatBytes } from "../bytes";
+import type { ChunkSource } from "../envelope/stream-read";
 import { RelayError } from "../http/errors";
 
 export interface BodyCaps {
@@ -136,6 +137,177 @@ async function readCapped(
     chunks.push(value);
   }
   return concatBytes(chunks);
+}
+
+export interface BodyStream {
+  source: ChunkSource;
+  /** The body as it arrived, when it was compressed and small enough to keep a copy of (see `readBodyStream`). */
+  compressed(): { encoding: BodyEncoding; bytes: Uint8Array } | undefined;
+}
+
+/**
+ * The body as a stream of decompressed chunks, both caps enforced as it is
+ * read: the bounded-memory counterpart of `readBody`. Errors (413 over a cap,
+ * 400 for corrupt compression) surface from `source.read()` as RelayErrors.
+ * A copy of the compressed bytes is kept while they stay under `keepCopyBytes`,
+ * so a small unchanged envelope can still be forwarded as the SDK gzipped it.
+ * Brotli has no streaming decoder in workerd, so a br body is inflated whole,
+ * under `keepCopyBytes` on both sides.
+ */
+export async function readBodyStream(request: Request, caps: BodyCaps & { keepCopyBytes: number }): Promise<BodyStream> {
+  const encoding = bodyEncoding(request.headers.get("content-encoding"));
+  const wireCap = encoding === "identity" ? Math.min(caps.maxCompressedBytes, caps.maxDecompressedBytes) : caps.maxCompressedBytes;
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (declared > wireCap) {
+    await request.body?.cancel().catch(() => undefined);
+    throw tooLarge(wireCap);
+  }
+  if (encoding === "br") {
+    const limit = Math.min(caps.maxCompressedBytes, caps.keepCopyBytes);
+    const wire = await readCapped(request.body, limit, () => tooLarge(limit));
+    const bytes = wire.byteLength === 0 ? wire : await decompress(wire, "br", Math.min(caps.maxDecompressedBytes, caps.keepCopyBytes));
+    return { source: onceSource(bytes), compressed: () => (wire.byteLength > 0 ? { encoding, bytes: wire } : undefined) };
+  }
+
+  const wire = new WireSource(request.body, wireCap, encoding === "identity" ? 0 : caps.keepCopyBytes);
+  if (encoding === "identity") return { source: wire, compressed: () => undefined };
+  // The first bytes tell zlib-wrapped from raw deflate; an empty body has nothing to decode.
+  const first = await wire.readAtLeast(2);
+  if (first.byteLength === 0) return { source: onceSource(first), compressed: () => undefined };
+  const format = encoding === "gzip" ? "gzip" : isZlibWrapped(first) ? "deflate" : "deflate-raw";
+  return {
+    source: new InflatingSource(wire, first, format, encoding, caps.maxDecompressedBytes),
+    compressed: () => {
+      const bytes = wire.copy();
+      return bytes ? { encoding, bytes } : undefined;
+    },
+  };
+}
+
+/** The request body, counted against the wire cap, with a copy kept while it is small. */
+class WireSource implements ChunkSource {
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  private size = 0;
+  private kept: Uint8Array[] | undefined = [];
+  private done = false;
+
+  constructor(
+    body: ReadableStream<Uint8Array> | null,
+    private readonly cap: number,
+    private readonly keepCopyBytes: number,
+  ) {
+    this.reader = body?.getReader();
+  }
+
+  async read(): Promise<Uint8Array | undefined> {
+    if (!this.reader || this.done) return undefined;
+    const { done, value } = await this.reader.read();
+    if (done) {
+      this.done = true;
+      return undefined;
+    }
+    this.size += value.byteLength;
+    if (this.size > this.cap) {
+      await this.reader.cancel().catch(() => undefined);
+      throw tooLarge(this.cap);
+    }
+    if (this.kept && this.size <= this.keepCopyBytes) this.kept.push(value);
+    else this.kept = undefined;
+    return value;
+  }
+
+  /** At least `n` bytes, or all there is when the body is shorter. */
+  async readAtLeast(n: number): Promise<Uint8Array> {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    while (size < n) {
+      const chunk = await this.read();
+      if (!chunk) break;
+      chunks.push(chunk);
+      size += chunk.byteLength;
+    }
+    return concatBytes(chunks);
+  }
+
+  /** The whole wire body, if it ended and was small enough to keep. */
+  copy(): Uint8Array | undefined {
+    return this.done && this.kept ? concatBytes(this.kept) : undefined;
+  }
+
+  async cancel(): Promise<void> {
+    await this.reader?.cancel().catch(() => undefined);
+  }
+}
+
+/**
+ * Decompressed chunks, counted against the decompressed cap: a zip bomb is
+ * stopped after the cap, not inflated whole. The wire is pumped into the
+ * decompressor as the decompressor's output is read.
+ */
+class InflatingSource implements ChunkSource {
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private wireError: unknown;
+  private size = 0;
+
+  constructor(
+    private readonly wire: WireSource,
+    first: Uint8Array,
+    format: "gzip" | "deflate" | "deflate-raw",
+    private readonly encoding: BodyEncoding,
+    private readonly cap: number,
+  ) {
+    const inflate = new DecompressionStream(format);
+    this.reader = inflate.readable.getReader();
+    void this.pump(inflate.writable.getWriter(), first);
+  }
+
+  private async pump(writer: WritableStreamDefaultWriter<Uint8Array>, first: Uint8Array): Promise<void> {
+    try {
+      await writer.write(first);
+      for (let chunk = await this.wire.read(); chunk; chunk = await this.wire.read()) await writer.write(chunk);
+      await writer.close();
+    } catch (err) {
+      // A wire problem (over the cap) is the answer; the decompressor's own error is reported by read().
+      if (err instanceof RelayError) this.wireError = err;
+      await writer.abort(err).catch(() => undefined);
+    }
+  }
+
+  async read(): Promise<Uint8Array | undefined> {
+    let result: ReadableStreamReadResult<Uint8Array>;
+    try {
+      result = await this.reader.read();
+    } catch (err) {
+      if (this.wireError) throw this.wireError;
+      // workerd reports corrupt, truncated and trailing data as TypeErrors with a readable message.
+      throw new RelayError(400, `invalid ${this.encoding} body: ${(err as Error).message}`);
+    }
+    if (this.wireError) throw this.wireError;
+    if (result.done) return undefined;
+    this.size += result.value.byteLength;
+    if (this.size > this.cap) {
+      await this.reader.cancel().catch(() => undefined);
+      await this.wire.cancel();
+      throw bombed(this.cap);
+    }
+    return result.value;
+  }
+
+  async cancel(): Promise<void> {
+    await this.reader.cancel().catch(() => undefined);
+    await this.wire.cancel();
+  }
+}
+
+function onceSource(bytes: Uint8Array): ChunkSource {
+  let given = bytes.byteLength === 0;
+  return {
+    read: async () => {
+      if (given) return undefined;
+      given = true;
+      return bytes;
+    },
+  };
 }
 
 const tooLarge = (cap: number) => new RelayError(413, `body exceeds ${cap} bytes`);

@@ -2,12 +2,13 @@ import type { Context } from "hono";
 import type { RelayConfig } from "../config/schema";
 import type { Env } from "../env";
 import { EnvelopeError } from "../envelope/errors";
-import { parseEnvelope } from "../envelope/parse";
-import type { Envelope } from "../envelope/types";
+import { readEnvelopeStream } from "../envelope/stream-read";
+import type { Envelope, EnvelopeHeader } from "../envelope/types";
+import { R2Staging } from "../forward/staging";
 import { RelayError } from "../http/errors";
 import { runPipeline, type PipelineResult } from "../pipeline";
 import { authenticate, requestPublicKey, type Authenticated } from "./auth";
-import { readBody } from "./body";
+import { readBody, readBodyStream } from "./body";
 import { checkOrigin, originAllowed, requestOrigin } from "./cors";
 import { securityReportsToEvents } from "./security";
 import { decodeStoreBody, eventToEnvelope } from "./store";
@@ -22,22 +23,62 @@ export async function envelopeEndpoint(c: Ctx): Promise<Response> {
   const requestKey = requestPublicKey(c.req.raw.headers, new URL(c.req.url));
   // Cheap refusals first: a request that names its key is checked before its body is read.
   if (requestKey !== undefined) authorize(c, authenticate(config, { pathProjectId, requestKey }));
-  const body = await readBody(c.req.raw, config.limits);
-  const envelope = parse(body.bytes);
-  const auth = authorize(c, authenticate(config, { pathProjectId, requestKey, envelopeDsn: envelope.header.dsn }));
-  return respond(c, await runPipeline(envelope, pipelineContext(c, auth, body)));
+  const authFor = (header: EnvelopeHeader) => authorize(c, authenticate(config, { pathProjectId, requestKey, envelopeDsn: header.dsn }));
+  return withStaging(c, authFor, async (body) => {
+    const auth = authFor(body.envelope.header);
+    return respond(c, await runPipeline(body.envelope, pipelineContext(c, auth, body)));
+  });
 }
 
 /** The browser SDK's `tunnel` target: the project and key come from the envelope's `dsn`. */
 export async function tunnelEndpoint(c: Ctx): Promise<Response> {
   const config = c.get("config");
-  const body = await readBody(c.req.raw, config.limits);
-  const envelope = parse(body.bytes);
   const requestKey = requestPublicKey(c.req.raw.headers, new URL(c.req.url));
-  const auth = envelope.header.dsn === undefined && requestKey === undefined
-    ? routeWithoutDsn(config, envelope, c.req.raw.headers)
-    : authorize(c, authenticate(config, { requestKey, envelopeDsn: envelope.header.dsn }));
-  return respond(c, await runPipeline(envelope, pipelineContext(c, auth, body)));
+  const authFor = (header: EnvelopeHeader, envelope?: Envelope) =>
+    header.dsn === undefined && requestKey === undefined
+      ? routeWithoutDsn(config, envelope, c.req.raw.headers)
+      : authorize(c, authenticate(config, { requestKey, envelopeDsn: header.dsn }));
+  return withStaging(c, authFor, async (body) => {
+    const auth = authFor(body.envelope.header, body.envelope);
+    return respond(c, await runPipeline(body.envelope, pipelineContext(c, auth, body)));
+  });
+}
+
+interface EnvelopeBody {
+  envelope: Envelope;
+  /** The decompressed body, when nothing was staged. */
+  bytes?: Uint8Array;
+  compressed?: { encoding: string; bytes: Uint8Array };
+}
+
+/**
+ * Reads an envelope body holding at most `maxBufferedBytes` of it: large
+ * attachments are staged in R2 as they arrive (once the envelope header has
+ * authenticated the sender), and deleted again after the answer, by which time
+ * the upstream, the archive or the spool holds its own copy.
+ */
+async function withStaging(
+  c: Ctx,
+  authFor: (header: EnvelopeHeader) => Authenticated,
+  handle: (body: EnvelopeBody) => Promise<Response>,
+): Promise<Response> {
+  const { limits } = c.get("config");
+  const bucket = c.env.ARCHIVE;
+  let staging: R2Staging | undefined;
+  try {
+    const body = await readBodyStream(c.req.raw, { ...limits, keepCopyBytes: limits.maxBufferedBytes });
+    const read = await readEnvelopeStream(body.source, {
+      streamItemBytes: limits.streamItemBytes,
+      maxBufferedBytes: limits.maxBufferedBytes,
+      tooLarge: () => new RelayError(413, `envelope exceeds ${limits.maxBufferedBytes} bytes outside streamed attachments (maxBufferedBytes)`),
+      // Without a bucket there is nowhere to stream to: everything is held, under maxBufferedBytes.
+      stager: bucket ? (header) => (staging = new R2Staging(bucket, authFor(header).projectId)) : undefined,
+    }).catch(asEnvelopeError);
+    return await handle({ envelope: read.envelope, bytes: read.bytes, compressed: read.bytes ? body.compressed() : undefined });
+  } finally {
+    const done = staging?.cleanup().catch((err) => console.error(`edge-relay: could not delete staged payloads: ${(err as Error).message}`));
+    if (done) waitUntil(c, done);
+  }
 }
 
 /**
@@ -47,8 +88,9 @@ export async function tunnelEndpoint(c: Ctx): Promise<Response> {
  * project that admits it at all); anything else without a dsn cannot be
  * routed and is refused.
  */
-function routeWithoutDsn(config: RelayConfig, envelope: Envelope, headers: Headers): Authenticated {
-  const onlyClientReports = envelope.items.length > 0 && envelope.items.every((item) => item.header.type === "client_report");
+function routeWithoutDsn(config: RelayConfig, envelope: Envelope | undefined, headers: Headers): Authenticated {
+  // Without the envelope (about to stage a large payload) it is not only client reports.
+  const onlyClientReports = envelope !== undefined && envelope.items.length > 0 && envelope.items.every((item) => item.header.type === "client_report");
   if (!onlyClientReports) {
     throw new RelayError(400, "tunnel envelope has no dsn in its header: cannot tell which project it is for");
   }
@@ -74,7 +116,7 @@ export async function storeEndpoint(c: Ctx): Promise<Response> {
     pathProjectId: projectIdParam(c),
     requestKey: requestPublicKey(c.req.raw.headers, new URL(c.req.url)),
   }));
-  const body = await readBody(c.req.raw, config.limits);
+  const body = await readBody(c.req.raw, heldWhole(config.limits));
   const envelope = eventToEnvelope(decodeStoreBody(body.bytes, config.limits.maxEventBytes), new Date());
   return respond(c, await runPipeline(envelope, pipelineContext(c, auth)));
 }
@@ -87,7 +129,7 @@ export async function securityEndpoint(c: Ctx): Promise<Response> {
     pathProjectId: projectIdParam(c),
     requestKey: requestPublicKey(c.req.raw.headers, url),
   }));
-  const body = await readBody(c.req.raw, config.limits);
+  const body = await readBody(c.req.raw, heldWhole(config.limits));
   let report: unknown;
   try {
     report = JSON.parse(new TextDecoder().decode(body.bytes));
@@ -117,12 +159,24 @@ function projectIdParam(c: Ctx): string {
   return id;
 }
 
-function parse(bytes: Uint8Array): Envelope {
+/** Store and security bodies are one JSON document, read whole: under maxBufferedBytes. */
+function heldWhole(limits: RelayConfig["limits"]) {
+  return {
+    maxCompressedBytes: Math.min(limits.maxCompressedBytes, limits.maxBufferedBytes),
+    maxDecompressedBytes: Math.min(limits.maxDecompressedBytes, limits.maxBufferedBytes),
+  };
+}
+
+function asEnvelopeError(err: unknown): never {
+  if (err instanceof EnvelopeError) throw new RelayError(400, `invalid envelope: ${err.message}`);
+  throw err;
+}
+
+function waitUntil(c: Ctx, promise: Promise<unknown>): void {
   try {
-    return parseEnvelope(bytes);
-  } catch (err) {
-    if (err instanceof EnvelopeError) throw new RelayError(400, `invalid envelope: ${err.message}`);
-    throw err;
+    c.executionCtx.waitUntil(promise);
+  } catch {
+    // No execution context (a direct call): let it run unawaited.
   }
 }
 
@@ -134,7 +188,7 @@ function authorize(c: Ctx, auth: Authenticated): Authenticated {
 function pipelineContext(
   c: Ctx,
   auth: Authenticated,
-  body?: { bytes: Uint8Array; compressed?: { encoding: string; bytes: Uint8Array } },
+  body?: { bytes?: Uint8Array; compressed?: { encoding: string; bytes: Uint8Array } },
 ) {
   return {
     config: c.get("config"),
@@ -145,14 +199,8 @@ function pipelineContext(
     now: new Date(),
     clientIp: c.req.header("cf-connecting-ip"),
     userAgent: c.req.header("user-agent"),
-    waitUntil: (promise: Promise<unknown>) => {
-      try {
-        c.executionCtx.waitUntil(promise);
-      } catch {
-        // No execution context (a direct call): let it run unawaited.
-      }
-    },
-    original: body && {
+    waitUntil: (promise: Promise<unknown>) => waitUntil(c, promise),
+    original: body?.bytes && {
       bytes: body.bytes,
       gzipped: body.compressed?.encoding === "gzip" ? body.compressed.bytes : undefined,
     },

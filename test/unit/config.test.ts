@@ -11,8 +11,10 @@ describe("parseConfig", () => {
     if (!result.ok) return;
     expect(result.config.tunnelPath).toBe("/tunnel");
     expect(result.config.limits).toEqual({
-      maxCompressedBytes: 20 * 1024 * 1024,
-      maxDecompressedBytes: 50 * 1024 * 1024,
+      maxCompressedBytes: 100 * 1024 * 1024,
+      maxDecompressedBytes: 100 * 1024 * 1024,
+      maxBufferedBytes: 16 * 1024 * 1024,
+      streamItemBytes: 256 * 1024,
       maxEventBytes: 1024 * 1024,
       quotaTimeoutMs: 1000,
       quotaLeases: true,
