@@ -27,6 +27,8 @@ export class R2Staging implements Stager {
     const put = this.bucket.put(key, readable);
     put.catch(() => undefined);
     const writer = writable.getWriter();
+    // An aborted stage rejects these too; the abort itself is the report.
+    writer.closed.catch(() => undefined);
     return {
       key,
       write: (chunk) => writer.write(chunk),
