@@ -1,4 +1,5 @@
 import * as Sentry from "@sentry/node";
+import { createHash, randomBytes } from "node:crypto";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import type { ClientRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -30,7 +31,8 @@ const onRequest = (message: unknown) => {
 };
 
 beforeAll(async () => {
-  stack = await startStack();
+  // At most 1 MiB of a request may be held in memory: the attachment test below can only pass streamed.
+  stack = await startStack({}, { limits: { maxBufferedBytes: 1024 * 1024 } });
   upstream = stack.upstream;
   subscribe("http.client.request.start", onRequest);
   Sentry.init({
@@ -117,6 +119,21 @@ describe("@sentry/node through the relay", () => {
     const { item, envelope } = await upstream.waitForEvent(id);
     expect(item.json().extra).toEqual({ blob, unicode: "żółć 🚀" });
     expect(item.json().exception.values[0]).toMatchObject({ type: "Error", value: "large e2e event" });
+    expectForwardedAsUpstream(envelope);
+    expect(sent.at(-1)).toEqual({ id, status: 200, atUpstream: true });
+  });
+
+  it("streams a 5 MiB attachment through R2 staging, gzipped by the SDK, byte for byte to the upstream", async () => {
+    const dump = randomBytes(5 * 1024 * 1024);
+    const id = Sentry.withScope((scope) => {
+      scope.addAttachment({ filename: "core.dmp", data: dump, contentType: "application/octet-stream" });
+      return Sentry.captureException(new Error("crash with a dump"));
+    });
+    await Sentry.flush(15000);
+    const { envelope } = await upstream.waitForEvent(id);
+    const attachment = envelope.items.find((i) => i.header.type === "attachment")!;
+    expect(attachment.header).toMatchObject({ filename: "core.dmp", length: dump.byteLength });
+    expect(createHash("sha256").update(attachment.payload).digest("hex")).toBe(createHash("sha256").update(dump).digest("hex"));
     expectForwardedAsUpstream(envelope);
     expect(sent.at(-1)).toEqual({ id, status: 200, atUpstream: true });
   });
