@@ -24,6 +24,20 @@ export interface Body {
  * at most the compressed cap, plus the decompressed cap, plus one chunk.
  */
 export async function readBody(request: Request, caps: BodyCaps): Promise<Body> {
+  const { encoding, wireCap } = await wireLimits(request, caps);
+  // @sentry/node sends chunked bodies without Content-Length: the count while reading is the real cap.
+  const wire = await readCapped(request.body, wireCap, () => tooLarge(wireCap));
+  // An empty body has nothing to decode, whatever its header says; the parser names the problem.
+  if (encoding === "identity" || wire.byteLength === 0) return { bytes: wire };
+  const bytes = await decompress(wire, encoding, caps.maxDecompressedBytes);
+  return { bytes, compressed: { encoding, bytes: wire } };
+}
+
+/**
+ * The body's encoding and the cap on its wire bytes; a declared length over
+ * that cap is refused before anything is read.
+ */
+async function wireLimits(request: Request, caps: BodyCaps): Promise<{ encoding: BodyEncoding | "identity"; wireCap: number }> {
   const encoding = bodyEncoding(request.headers.get("content-encoding"));
   // An identity body is its own decompressed form, so the smaller cap holds on the wire.
   const wireCap = encoding === "identity" ? Math.min(caps.maxCompressedBytes, caps.maxDecompressedBytes) : caps.maxCompressedBytes;
@@ -32,13 +46,7 @@ export async function readBody(request: Request, caps: BodyCaps): Promise<Body> 
     await request.body?.cancel().catch(() => undefined);
     throw tooLarge(wireCap);
   }
-
-  // @sentry/node sends chunked bodies without Content-Length: the count while reading is the real cap.
-  const wire = await readCapped(request.body, wireCap, () => tooLarge(wireCap));
-  // An empty body has nothing to decode, whatever its header says; the parser names the problem.
-  if (encoding === "identity" || wire.byteLength === 0) return { bytes: wire };
-  const bytes = await decompress(wire, encoding, caps.maxDecompressedBytes);
-  return { bytes, compressed: { encoding, bytes: wire } };
+  return { encoding, wireCap };
 }
 
 /**
@@ -155,18 +163,13 @@ export interface BodyStream {
  * under `keepCopyBytes` on both sides.
  */
 export async function readBodyStream(request: Request, caps: BodyCaps & { keepCopyBytes: number }): Promise<BodyStream> {
-  const encoding = bodyEncoding(request.headers.get("content-encoding"));
-  const wireCap = encoding === "identity" ? Math.min(caps.maxCompressedBytes, caps.maxDecompressedBytes) : caps.maxCompressedBytes;
-  const declared = Number(request.headers.get("content-length") ?? NaN);
-  if (declared > wireCap) {
-    await request.body?.cancel().catch(() => undefined);
-    throw tooLarge(wireCap);
-  }
+  const { encoding, wireCap } = await wireLimits(request, caps);
   if (encoding === "br") {
-    const limit = Math.min(caps.maxCompressedBytes, caps.keepCopyBytes);
-    const wire = await readCapped(request.body, limit, () => tooLarge(limit));
-    const bytes = wire.byteLength === 0 ? wire : await decompress(wire, "br", Math.min(caps.maxDecompressedBytes, caps.keepCopyBytes));
-    return { source: onceSource(bytes), compressed: () => (wire.byteLength > 0 ? { encoding, bytes: wire } : undefined) };
+    const body = await readBody(request, {
+      maxCompressedBytes: Math.min(caps.maxCompressedBytes, caps.keepCopyBytes),
+      maxDecompressedBytes: Math.min(caps.maxDecompressedBytes, caps.keepCopyBytes),
+    });
+    return { source: onceSource(body.bytes), compressed: () => body.compressed };
   }
 
   const wire = new WireSource(request.body, wireCap, encoding === "identity" ? 0 : caps.keepCopyBytes);
