@@ -5,7 +5,9 @@
  * is sampled every 10 ms. The figure is the peak above the idle baseline, for:
  * the relay as shipped (attachments streamed through R2), the relay with
  * streaming turned off (everything held, as before), and a bare passthrough
- * Worker (request.body piped to fetch: the least any Worker can hold).
+ * Worker (request.body piped to fetch: the least any Worker can hold), and a
+ * Worker that only writes the body to R2 and sends it on from there (what
+ * local R2, simulated inside the same workerd process, costs by itself).
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -15,7 +17,8 @@ import { startNullUpstream } from "./load";
 import { startWrangler, type RunningWorker } from "../test/e2e/support/wrangler";
 
 const MiB = 1024 * 1024;
-const ATTACHMENT_MIB = Number(process.env.BENCH_ATTACHMENT_MIB ?? 64);
+/** Attachment sizes, each sent REPEATS times to each Worker, smallest first. */
+const SIZES_MIB = (process.env.BENCH_SIZES_MIB ?? "16,64,96").split(",").map(Number);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const KEY = "0123456789abcdef0123456789abcdef";
 
@@ -34,13 +37,14 @@ function workerdPids(worker: RunningWorker): number[] {
 const rssBytes = (pids: number[]) =>
   pids.reduce((sum, pid) => sum + Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) * 1024, 0);
 
-/** One envelope with an event and an `ATTACHMENT_MIB` attachment, streamed to `url` in 1 MiB chunks. */
-function sendLarge(url: string, headers: Record<string, string>, chunk: Buffer): Promise<number> {
-  const size = ATTACHMENT_MIB * MiB;
+/** One envelope with an event and a `sizeMiB` attachment, streamed to `url` in 1 MiB chunks. */
+function sendLarge(url: string, headers: Record<string, string>, chunk: Buffer, sizeMiB: number): Promise<number> {
+  const size = sizeMiB * MiB;
   const eventId = randomBytes(16).toString("hex");
   const head = `{"event_id":"${eventId}"}\n{"type":"event"}\n{"event_id":"${eventId}","message":"memory bench"}\n{"type":"attachment","length":${size},"filename":"core.dmp"}\n`;
+  const length = Buffer.byteLength(head) + size + 1;
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: "POST", headers }, (res) => {
+    const req = request(url, { method: "POST", headers: { ...headers, "content-length": String(length) } }, (res) => {
       res.resume();
       res.on("end", () => resolve(res.statusCode ?? 0));
     });
@@ -65,19 +69,19 @@ interface Measured {
   statuses: number[];
 }
 
-async function measure(worker: RunningWorker, url: string, headers: Record<string, string>): Promise<Measured> {
+async function measure(worker: RunningWorker, url: string, headers: Record<string, string>, sizeMiB: number): Promise<Measured> {
   const pid = workerdPids(worker);
   const chunk = randomBytes(MiB);
   // Warm up: the first request compiles and instantiates the Worker.
   await sendSmall(url, headers);
-  await new Promise((r) => setTimeout(r, 1000));
+  await new Promise((r) => setTimeout(r, 2000));
   const baseline = rssBytes(pid);
   let peak = baseline;
   const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(pid))), 10);
   const started = performance.now();
   const statuses: number[] = [];
   try {
-    for (let i = 0; i < REPEATS; i++) statuses.push(await sendLarge(url, headers, chunk));
+    for (let i = 0; i < REPEATS; i++) statuses.push(await sendLarge(url, headers, chunk, sizeMiB));
   } finally {
     clearInterval(sampler);
   }
@@ -123,6 +127,12 @@ async function main(): Promise<void> {
       headers: auth,
     },
     {
+      name: "R2 round trip alone (bench/r2-roundtrip: body to R2 and back to fetch)",
+      start: () => startWrangler({ configPath: "bench/r2-roundtrip/wrangler.toml", vars: { UPSTREAM_URL: `http://127.0.0.1:${upstream.port}/api/2/envelope/` } }),
+      path: "/",
+      headers: auth,
+    },
+    {
       name: "bare passthrough Worker (request.body piped to fetch)",
       start: () => startWrangler({ configPath: "bench/passthrough/wrangler.toml", vars: { UPSTREAM_URL: `http://127.0.0.1:${upstream.port}/api/2/envelope/` } }),
       path: "/",
@@ -130,31 +140,42 @@ async function main(): Promise<void> {
     },
   ];
 
-  const results: Record<string, Measured> = {};
+  const results: Record<string, Record<string, Measured>> = {};
   try {
+    // A fresh Worker for every size: a heap already grown by a larger body would hide the next one's cost.
     // BENCH_ONLY=<words>: only the variants whose name contains them.
     for (const variant of variants.filter((v) => v.name.includes(process.env.BENCH_ONLY ?? ""))) {
-      const worker = await variant.start();
-      try {
-        results[variant.name] = await measure(worker, `${worker.url}${variant.path}`, variant.headers);
-        console.log(`${variant.name}: ${JSON.stringify(results[variant.name])}`);
-      } finally {
-        await worker.stop();
+      results[variant.name] = {};
+      for (const size of SIZES_MIB) {
+        const worker = await variant.start();
+        try {
+          const measured = await measure(worker, `${worker.url}${variant.path}`, variant.headers, size);
+          results[variant.name]![`${size} MiB`] = measured;
+          console.log(`${variant.name}, ${size} MiB: ${JSON.stringify(measured)}`);
+        } finally {
+          await worker.stop();
+        }
       }
     }
   } finally {
     upstream.server.close();
   }
 
-  console.log(`\n${REPEATS} envelopes, each with a ${ATTACHMENT_MIB} MiB attachment; workerd resident set above idle, peak:`);
-  for (const [name, m] of Object.entries(results)) {
-    const rate = (REPEATS * ATTACHMENT_MIB) / m.seconds;
-    console.log(`  ${name.padEnd(56)} +${String(m.peakAboveBaselineMiB).padStart(6)} MiB   ${rate.toFixed(0)} MiB/s   statuses ${m.statuses.join(",")}`);
+  console.log(`\nPeak workerd resident set above idle while ${REPEATS} envelopes pass, one at a time, by attachment size (MiB/s in brackets):`);
+  console.log(`| Worker | ${SIZES_MIB.map((m) => `${m} MiB`).join(" | ")} |`);
+  console.log(`| --- |${SIZES_MIB.map(() => " --- |").join("")}`);
+  for (const [name, bySize] of Object.entries(results)) {
+    const cells = SIZES_MIB.map((size) => {
+      const m = bySize[`${size} MiB`]!;
+      const ok = m.statuses.every((status) => status === 200) ? "" : ` statuses ${m.statuses.join(",")}`;
+      return `+${m.peakAboveBaselineMiB} MiB (${((REPEATS * size) / m.seconds).toFixed(0)})${ok}`;
+    });
+    console.log(`| ${name} | ${cells.join(" | ")} |`);
   }
   mkdirSync("bench/results", { recursive: true });
   writeFileSync(
     "bench/results/memory.json",
-    `${JSON.stringify({ date: new Date().toISOString(), attachmentMiB: ATTACHMENT_MIB, repeats: REPEATS, results }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), sizesMiB: SIZES_MIB, repeats: REPEATS, results }, null, 2)}\n`,
   );
 }
 
