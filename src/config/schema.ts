@@ -181,8 +181,9 @@ const limits = z
     /** Bytes after decompression, streamed payloads included: the zip-bomb guard. */
     maxDecompressedBytes: z.number().int().positive().default(100 * 1024 * 1024),
     /**
-     * Most of one request ever held in memory: everything but streamed
-     * payloads, and the whole body of a store/security request.
+     * Most of one request held in memory: everything but streamed payloads
+     * (plus up to 1 MiB of a compressed body as it came), and the whole body
+     * of a store/security request.
      */
     maxBufferedBytes: z.number().int().positive().default(16 * 1024 * 1024),
     /** Attachments and replay recordings at least this large are streamed through R2, never held. */

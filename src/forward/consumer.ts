@@ -85,6 +85,8 @@ export async function consumeDeadLetters(batch: MessageBatch<SpoolMessage>, env:
       customMetadata: { project: spooled.projectId, reason: spooled.reason, spooledAt: new Date(spooled.spooledAt).toISOString(), attempts: String(message.attempts) },
     });
     console.error(`edge-relay: envelope for project ${spooled.projectId} undeliverable after retries; kept at ${key}`);
+    // The dead letter is the copy now; the spool's own would only linger.
+    if (spooled.r2Key) await env.ARCHIVE.delete(spooled.r2Key);
     message.ack();
   }
 }

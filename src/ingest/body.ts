@@ -160,14 +160,17 @@ export interface BodyStream {
  * A copy of the compressed bytes is kept while they stay under `keepCopyBytes`,
  * so a small unchanged envelope can still be forwarded as the SDK gzipped it.
  * Brotli has no streaming decoder in workerd, so a br body is inflated whole,
- * under `keepCopyBytes` on both sides.
+ * under `maxBufferedBytes` on both sides.
  */
-export async function readBodyStream(request: Request, caps: BodyCaps & { keepCopyBytes: number }): Promise<BodyStream> {
+export async function readBodyStream(
+  request: Request,
+  caps: BodyCaps & { maxBufferedBytes: number; keepCopyBytes: number },
+): Promise<BodyStream> {
   const { encoding, wireCap } = await wireLimits(request, caps);
   if (encoding === "br") {
     const body = await readBody(request, {
-      maxCompressedBytes: Math.min(caps.maxCompressedBytes, caps.keepCopyBytes),
-      maxDecompressedBytes: Math.min(caps.maxDecompressedBytes, caps.keepCopyBytes),
+      maxCompressedBytes: Math.min(caps.maxCompressedBytes, caps.maxBufferedBytes),
+      maxDecompressedBytes: Math.min(caps.maxDecompressedBytes, caps.maxBufferedBytes),
     });
     return { source: onceSource(body.bytes), compressed: () => body.compressed };
   }

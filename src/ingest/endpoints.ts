@@ -44,6 +44,12 @@ export async function tunnelEndpoint(c: Ctx): Promise<Response> {
   });
 }
 
+/**
+ * A compressed body is also kept as it came up to this size, so an unchanged
+ * envelope goes upstream without being compressed again; larger ones are.
+ */
+const KEEP_COMPRESSED_BYTES = 1024 * 1024;
+
 interface EnvelopeBody {
   envelope: Envelope;
   /** The decompressed body, when nothing was staged. */
@@ -66,7 +72,7 @@ async function withStaging(
   const bucket = c.env.ARCHIVE;
   let staging: R2Staging | undefined;
   try {
-    const body = await readBodyStream(c.req.raw, { ...limits, keepCopyBytes: limits.maxBufferedBytes });
+    const body = await readBodyStream(c.req.raw, { ...limits, keepCopyBytes: KEEP_COMPRESSED_BYTES });
     const read = await readEnvelopeStream(body.source, {
       streamItemBytes: limits.streamItemBytes,
       maxBufferedBytes: limits.maxBufferedBytes,

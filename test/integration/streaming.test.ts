@@ -191,6 +191,7 @@ describe("bounded memory: large attachments are streamed through", () => {
     const dead = (await bucket().list({ prefix: `dead-letter/${p.id}/` })).objects;
     expect(dead).toHaveLength(1);
     const kept = new Uint8Array(await (await bucket().get(dead[0]!.key))!.arrayBuffer());
+    expect(await bucket().list({ prefix: `spool/${p.id}/` })).toMatchObject({ objects: [] });
     expect(sha256(parseEnvelope(kept).items[1]!.payload)).toBe(hash);
 
     upstream.respondWith((call) => ((call.status = 200), Response.json({})));
