@@ -13,6 +13,8 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
+import type { Writable } from "node:stream";
+import { createGzip } from "node:zlib";
 import { startNullUpstream } from "./load";
 import { startWrangler, type RunningWorker } from "../test/e2e/support/wrangler";
 
@@ -37,26 +39,33 @@ function workerdPids(worker: RunningWorker): number[] {
 const rssBytes = (pids: number[]) =>
   pids.reduce((sum, pid) => sum + Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) * 1024, 0);
 
-/** One envelope with an event and a `sizeMiB` attachment, streamed to `url` in 1 MiB chunks. */
+/**
+ * One envelope with an event and a `sizeMiB` attachment, streamed to `url` in
+ * 1 MiB chunks; gzipped on the way (chunked, as @sentry/node sends large
+ * bodies) when `headers` say so.
+ */
 function sendLarge(url: string, headers: Record<string, string>, chunk: Buffer, sizeMiB: number): Promise<number> {
   const size = sizeMiB * MiB;
   const eventId = randomBytes(16).toString("hex");
   const head = `{"event_id":"${eventId}"}\n{"type":"event"}\n{"event_id":"${eventId}","message":"memory bench"}\n{"type":"attachment","length":${size},"filename":"core.dmp"}\n`;
   const length = Buffer.byteLength(head) + size + 1;
+  const gzipped = headers["content-encoding"] === "gzip";
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: "POST", headers: { ...headers, "content-length": String(length) } }, (res) => {
+    const req = request(url, { method: "POST", headers: gzipped ? headers : { ...headers, "content-length": String(length) } }, (res) => {
       res.resume();
       res.on("end", () => resolve(res.statusCode ?? 0));
     });
     req.on("error", reject);
-    req.write(head);
+    const out: Writable = gzipped ? createGzip() : req;
+    if (gzipped) out.pipe(req);
+    out.write(head);
     let sent = 0;
     const pump = () => {
       while (sent < size) {
         sent += chunk.byteLength;
-        if (!req.write(chunk)) return void req.once("drain", pump);
+        if (!out.write(chunk)) return void out.once("drain", pump);
       }
-      req.end("\n");
+      out.end("\n");
     };
     pump();
   });
@@ -111,6 +120,12 @@ async function main(): Promise<void> {
       start: () => startWrangler({ vars: { RELAY_CONFIG: JSON.stringify({ projects: { "1": { keys: [KEY], upstream: upstreamDsn } } }) } }),
       path: "/api/1/envelope/",
       headers: auth,
+    },
+    {
+      name: "relay, body gzipped by the sender (inflated as it arrives)",
+      start: () => startWrangler({ vars: { RELAY_CONFIG: JSON.stringify({ projects: { "1": { keys: [KEY], upstream: upstreamDsn } } }) } }),
+      path: "/api/1/envelope/",
+      headers: { ...auth, "content-encoding": "gzip" },
     },
     {
       name: "relay with streaming off (everything held in memory)",
