@@ -100,7 +100,7 @@ function parseItem(
   const end = Math.min(payloadEnd + 1, bytes.byteLength);
   if (staged) {
     const frame = { head: bytes.subarray(segmentStart, payloadStart), tail: bytes.subarray(payloadEnd, end) };
-    return { item: { header, payload: new Uint8Array(0), staged: { key: staged.key, length: staged.length, frame } }, end };
+    return { item: { header, payload: new Uint8Array(0), staged: { ...staged, frame } }, end };
   }
   return { item: { header, payload: bytes.subarray(payloadStart, payloadEnd), raw: bytes.subarray(segmentStart, end) }, end };
 }

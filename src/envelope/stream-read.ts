@@ -33,6 +33,11 @@ export interface StreamReadOptions {
    * may throw to refuse the request, or return undefined to hold everything.
    */
   stager?: (header: EnvelopeHeader) => Stager | undefined;
+  /**
+   * Items of these types with a `length` over `overBytes` are read and thrown
+   * away, not held: validation refuses them by their length alone.
+   */
+  discard?: { types: ReadonlySet<string>; overBytes: number };
 }
 
 export interface StreamRead {
@@ -119,6 +124,13 @@ async function readFrom(source: ChunkSource, options: StreamReadOptions): Promis
     if (typeof type !== "string") break;
 
     if (typeof length === "number" && Number.isSafeInteger(length) && length >= 0) {
+      const { discard } = options;
+      if (discard && discard.types.has(type) && length > discard.overBytes && end < held.length) {
+        await stagePayload(DISCARD, length, payloadStart, itemIndex);
+        pos = payloadStart;
+        if (!(await terminator())) break;
+        continue;
+      }
       if (STREAMED_TYPES.has(type) && length >= options.streamItemBytes && end < held.length) {
         if (!stagerAsked) {
           stagerAsked = true;
@@ -188,9 +200,14 @@ async function readFrom(source: ChunkSource, options: StreamReadOptions): Promis
       await sink.abort(err).catch(() => undefined);
       throw err;
     }
-    staged.set(at, { key: sink.key, length });
+    staged.set(at, { key: sink.key, length, ...(to === DISCARD ? { discarded: true as const } : {}) });
   }
 }
+
+/** A sink that keeps nothing. */
+const DISCARD: Stager = {
+  open: () => ({ key: "", write: async () => undefined, close: async () => undefined, abort: async () => undefined }),
+};
 
 function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | undefined {
   try {

@@ -29,6 +29,11 @@ export interface StagedPayload {
   key: string;
   length: number;
   /**
+   * Read and thrown away instead (an event over `maxEventBytes`, which
+   * validation drops by its length): there is nothing at `key`.
+   */
+  discarded?: true;
+  /**
    * The bytes around the payload as received (whitespace and header line
    * before it, the newline after it), so an unchanged item leaves as it came.
    */

@@ -94,6 +94,8 @@ async function* chunksOf(bucket: R2Bucket, parts: readonly EnvelopePart[]): Asyn
       if (part.byteLength > 0) yield part;
       continue;
     }
+    // Validation drops discarded items; one reaching here is a bug, not a short envelope.
+    if (part.discarded) throw new Error("a discarded payload cannot be sent");
     const object = await bucket.get(part.key);
     if (!object) throw new Error(`staged payload ${part.key} is missing from R2`);
     if (object.size !== part.length) throw new Error(`staged payload ${part.key} has ${object.size} bytes, expected ${part.length}`);

@@ -1,10 +1,10 @@
 import { itemCategory, itemQuantity } from "../envelope/categories";
-import { cachedItemJson } from "../envelope/envelope";
+import { cachedItemJson, payloadLength } from "../envelope/envelope";
 import type { Envelope, EnvelopeItem } from "../envelope/types";
 import type { Outcome } from "../outcomes";
 
-/** Item types whose payload is one JSON event the later stages must read. */
-const EVENT_TYPES = new Set(["event", "transaction", "security", "raw_security", "user_report", "feedback"]);
+/** Item types whose payload is one JSON event the later stages must read, under `maxEventBytes`. */
+export const SIZE_CAPPED_TYPES: ReadonlySet<string> = new Set(["event", "transaction", "security", "raw_security", "user_report", "feedback"]);
 
 export interface Validated {
   envelope: Envelope;
@@ -32,8 +32,9 @@ export function validateItems(envelope: Envelope, limits: { maxEventBytes: numbe
 }
 
 function itemProblem(item: EnvelopeItem, limits: { maxEventBytes: number }): string | undefined {
-  if (!EVENT_TYPES.has(item.header.type)) return undefined;
-  if (item.payload.byteLength > limits.maxEventBytes) return "too_large";
+  if (!SIZE_CAPPED_TYPES.has(item.header.type)) return undefined;
+  // A payload the reader discarded as too large is only its length now.
+  if (payloadLength(item) > limits.maxEventBytes) return "too_large";
   const value = cachedItemJson(item);
   if (typeof value !== "object" || value === null || Array.isArray(value)) return "invalid_json";
   return undefined;

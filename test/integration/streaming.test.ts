@@ -161,6 +161,21 @@ describe("bounded memory: large attachments are streamed through", () => {
     expect(await staged(p.id)).toBe(0);
   });
 
+  it("reads an event over maxEventBytes to nowhere: dropped as too_large, the rest delivered, never held", async () => {
+    const p = project();
+    const big = `{"message":"${"x".repeat(3 * MiB)}"}`;
+    const session = '{"sid":"7d3a0c9e-2b4f-4e61-9a8d-5c1f0e2b3a4d","status":"ok","init":true,"started":"2026-11-23T08:00:00Z","attrs":{"release":"r@1"}}';
+    const body = `{}\n{"type":"event","length":${big.length}}\n${big}\n{"type":"session"}\n${session}`;
+    const response = await relay(post(`/api/${p.id}/envelope/`, body, sentryAuth()), p.config);
+    expect(response.status).toBe(200);
+    expect(received(upstream.calls[0]!).types).toEqual(["session", "client_report"]);
+    expect(upstream.calls[0]!.text).toContain('"reason":"too_large","category":"error","quantity":1');
+
+    const alone = await relay(post(`/api/${p.id}/envelope/`, `{}\n{"type":"event","length":${big.length}}\n${big}`, sentryAuth()), p.config);
+    expect(alone.status).toBe(413);
+    expect(await alone.json()).toEqual({ detail: "every item in the envelope was invalid (too_large)" });
+  });
+
   it("spools a streamed envelope the upstream could not take into R2 and delivers it whole from there", async () => {
     const p = project();
     upstream.respondWith((call) => ((call.status = 503), new Response("down", { status: 503 })));

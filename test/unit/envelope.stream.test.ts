@@ -158,6 +158,19 @@ describe("readEnvelopeStream", () => {
     expect(stager.bytes("k0").byteLength).toBe(5000);
   });
 
+  it("reads an event over the size cap to nowhere, keeping only its header for validation to refuse", async () => {
+    const bytes = enc(`{}\n{"type":"event","length":5000}\n${"e".repeat(5000)}\n{"type":"session"}\n{"sid":"x"}`);
+    const stager = new MemoryStager();
+    const read = await readEnvelopeStream(
+      chunked(bytes, [10, 300, 4000]),
+      options(stager, { maxBufferedBytes: 2000, discard: { types: new Set(["event"]), overBytes: 1000 } }),
+    );
+    expect(stager.opened).toBe(0);
+    expect(read.envelope.items[0]!.staged).toMatchObject({ length: 5000, discarded: true });
+    expect(read.envelope.items[0]!.payload.byteLength).toBe(0);
+    expect(new TextDecoder().decode(read.envelope.items[1]!.payload)).toBe('{"sid":"x"}');
+  });
+
   it("asks for the stager once, with the envelope header, before the first staged byte, and stops when it refuses", async () => {
     const bytes = enc(`{"dsn":"https://k@relay/1"}\n{"type":"attachment","length":3}\nabc\n{"type":"attachment","length":3}\ndef`);
     const headers: unknown[] = [];
