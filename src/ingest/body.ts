@@ -19,26 +19,22 @@ export interface Body {
 }
 
 /**
- * Reads a request body under both caps. Both are enforced while streaming, so
- * neither an endless chunked body nor a zip bomb is ever held whole in memory:
- * at most the compressed cap, plus the decompressed cap, plus one chunk.
+ * Reads a request body whole, under both caps: `readBodyStream` drained, so
+ * neither an endless chunked body nor a zip bomb is ever inflated past its cap.
  */
 export async function readBody(request: Request, caps: BodyCaps): Promise<Body> {
-  const { encoding, wireCap } = await wireLimits(request, caps);
-  // @sentry/node sends chunked bodies without Content-Length: the count while reading is the real cap.
-  const wire = await readCapped(request.body, wireCap, () => tooLarge(wireCap));
-  // An empty body has nothing to decode, whatever its header says; the parser names the problem.
-  if (encoding === "identity" || wire.byteLength === 0) return { bytes: wire };
-  const bytes = await decompress(wire, encoding, caps.maxDecompressedBytes);
-  return { bytes, compressed: { encoding, bytes: wire } };
+  const body = await readBodyStream(request, { ...caps, maxBufferedBytes: Infinity, keepCopyBytes: Infinity });
+  const chunks: Uint8Array[] = [];
+  for (let chunk = await body.source.read(); chunk; chunk = await body.source.read()) chunks.push(chunk);
+  const compressed = body.compressed();
+  return { bytes: concatBytes(chunks), ...(compressed ? { compressed } : {}) };
 }
 
 /**
  * The body's encoding and the cap on its wire bytes; a declared length over
  * that cap is refused before anything is read.
  */
-async function wireLimits(request: Request, caps: BodyCaps): Promise<{ encoding: BodyEncoding | "identity"; wireCap: number }> {
-  const encoding = bodyEncoding(request.headers.get("content-encoding"));
+async function wireCapFor(request: Request, encoding: BodyEncoding | "identity", caps: BodyCaps): Promise<number> {
   // An identity body is its own decompressed form, so the smaller cap holds on the wire.
   const wireCap = encoding === "identity" ? Math.min(caps.maxCompressedBytes, caps.maxDecompressedBytes) : caps.maxCompressedBytes;
   const declared = Number(request.headers.get("content-length") ?? NaN);
@@ -46,7 +42,7 @@ async function wireLimits(request: Request, caps: BodyCaps): Promise<{ encoding:
     await request.body?.cancel().catch(() => undefined);
     throw tooLarge(wireCap);
   }
-  return { encoding, wireCap };
+  return wireCap;
 }
 
 /**
@@ -60,20 +56,6 @@ function bodyEncoding(header: string | null): BodyEncoding | "identity" {
   if (value === "gzip" || value === "x-gzip") return "gzip";
   if (value === "deflate" || value === "br") return value;
   throw new RelayError(415, `unsupported content encoding: ${value}`);
-}
-
-async function decompress(wire: Uint8Array, encoding: BodyEncoding, cap: number): Promise<Uint8Array> {
-  if (encoding === "br") return brotli(wire, cap);
-  // HTTP `deflate` means zlib (RFC 1950), but many clients send raw deflate under that name.
-  const format = encoding === "gzip" ? "gzip" : isZlibWrapped(wire) ? "deflate" : "deflate-raw";
-  const stream = new Blob([wire]).stream().pipeThrough(new DecompressionStream(format));
-  try {
-    return await readCapped(stream, cap, () => bombed(cap));
-  } catch (err) {
-    if (err instanceof RelayError) throw err;
-    // workerd reports corrupt, truncated and trailing data as TypeErrors with a readable message.
-    throw new RelayError(400, `invalid ${encoding} body: ${(err as Error).message}`);
-  }
 }
 
 /** RFC 1950: CM = 8 (deflate), CINFO ≤ 7, and the two header bytes a multiple of 31. */
@@ -124,29 +106,6 @@ export function zlibSyncCapped(
   return out.byteLength > cap ? undefined : new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
-/** Reads a stream to its end, cancelling it the moment more than `cap` bytes have come. */
-async function readCapped(
-  stream: ReadableStream<Uint8Array> | null,
-  cap: number,
-  overflow: () => RelayError,
-): Promise<Uint8Array> {
-  if (!stream) return new Uint8Array(0);
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > cap) {
-      await reader.cancel().catch(() => undefined);
-      throw overflow();
-    }
-    chunks.push(value);
-  }
-  return concatBytes(chunks);
-}
-
 export interface BodyStream {
   source: ChunkSource;
   /** The body as it arrived, when it was compressed and small enough to keep a copy of (see `readBodyStream`). */
@@ -155,7 +114,7 @@ export interface BodyStream {
 
 /**
  * The body as a stream of decompressed chunks, both caps enforced as it is
- * read: the bounded-memory counterpart of `readBody`. Errors (413 over a cap,
+ * read, so it is never held whole (`readBody` drains it). Errors (413 over a cap,
  * 400 for corrupt compression) surface from `source.read()` as RelayErrors.
  * A copy of the compressed bytes is kept while they stay under `keepCopyBytes`,
  * so a small unchanged envelope can still be forwarded as the SDK gzipped it.
@@ -166,14 +125,21 @@ export async function readBodyStream(
   request: Request,
   caps: BodyCaps & { maxBufferedBytes: number; keepCopyBytes: number },
 ): Promise<BodyStream> {
-  const { encoding, wireCap } = await wireLimits(request, caps);
+  const encoding = bodyEncoding(request.headers.get("content-encoding"));
   if (encoding === "br") {
-    const body = await readBody(request, {
+    const held = {
       maxCompressedBytes: Math.min(caps.maxCompressedBytes, caps.maxBufferedBytes),
       maxDecompressedBytes: Math.min(caps.maxDecompressedBytes, caps.maxBufferedBytes),
-    });
-    return { source: onceSource(body.bytes), compressed: () => body.compressed };
+    };
+    const cap = await wireCapFor(request, encoding, held);
+    // @sentry/node sends chunked bodies without Content-Length: the count while reading is the real cap.
+    const wire = await new WireSource(request.body, cap, 0).readAtLeast(Infinity);
+    // An empty body has nothing to decode, whatever its header says; the parser names the problem.
+    if (wire.byteLength === 0) return { source: onceSource(wire), compressed: () => undefined };
+    const bytes = brotli(wire, held.maxDecompressedBytes);
+    return { source: onceSource(bytes), compressed: () => ({ encoding, bytes: wire }) };
   }
+  const wireCap = await wireCapFor(request, encoding, caps);
 
   const wire = new WireSource(request.body, wireCap, encoding === "identity" ? 0 : caps.keepCopyBytes);
   if (encoding === "identity") return { source: wire, compressed: () => undefined };
