@@ -4,7 +4,7 @@ import type { Envelope } from "../envelope/types";
 import { fingerprint } from "../spike/fingerprint";
 import { gunzip, gzip } from "./compress";
 import { putStream } from "./r2-stream";
-import { INLINE_LIMIT, type SpoolBody } from "./spool";
+import type { SpoolBody } from "./spool";
 import { lazyObjectStream } from "./staging";
 
 /**
@@ -47,14 +47,14 @@ export async function readArchived(object: R2ObjectBody): Promise<Uint8Array> {
 }
 
 /**
- * An archived envelope, uncompressed: its bytes when it is small, else a
- * stream (re-read from R2 on each call) of the length its metadata records.
+ * An archived envelope, uncompressed: a stream (re-read from R2 on each call)
+ * of the length its metadata records, or its bytes when no size was recorded.
  */
 export async function archivedEnvelope(bucket: R2Bucket, key: string): Promise<SpoolBody | undefined> {
   const head = await bucket.head(key);
   if (!head) return undefined;
   const size = Number(head.customMetadata?.size);
-  if (!Number.isSafeInteger(size) || size <= INLINE_LIMIT) {
+  if (!Number.isSafeInteger(size)) {
     const object = await bucket.get(key);
     return object ? readArchived(object) : undefined;
   }

@@ -1,3 +1,5 @@
+import type { OutgoingBody } from "./upstream";
+
 /** Below this size gzip costs more CPU than it saves on the wire. */
 const MIN_GZIP_BYTES = 1024;
 
@@ -6,9 +8,13 @@ export async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-export async function gzipIfWorthIt(bytes: Uint8Array): Promise<{ bytes: Uint8Array; encoding?: "gzip" }> {
-  if (bytes.byteLength < MIN_GZIP_BYTES) return { bytes };
-  return { bytes: await gzip(bytes), encoding: "gzip" };
+/**
+ * A body as it goes on the wire: bytes gzipped when worth it, a stream (an
+ * envelope with staged or R2-held parts) always gzipped as it is sent.
+ */
+export async function gzipForWire(body: Uint8Array | { stream(): ReadableStream<Uint8Array> }): Promise<OutgoingBody> {
+  if (body instanceof Uint8Array) return body.byteLength < MIN_GZIP_BYTES ? { bytes: body } : { bytes: await gzip(body), encoding: "gzip" };
+  return { stream: body.stream().pipeThrough(new CompressionStream("gzip")), encoding: "gzip" };
 }
 
 export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {

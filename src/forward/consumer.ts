@@ -8,9 +8,9 @@ import { archiveKey } from "./archive";
 import { parseRetryAfter, retryDelaySeconds } from "./backoff";
 import { breakers } from "./breaker";
 import { recordOutcomes } from "./client-reports";
-import { gzipIfWorthIt } from "./compress";
-import { putKnownLength, spooledEnvelope, type SpoolBody, type SpoolMessage } from "./spool";
-import { accepted, sendToUpstream, upstreamTarget, type OutgoingBody } from "./upstream";
+import { gzipForWire } from "./compress";
+import { putKnownLength, spooledEnvelope, type SpoolMessage } from "./spool";
+import { accepted, sendToUpstream, upstreamTarget } from "./upstream";
 
 /** How often the queue redelivers before a message goes to the dead-letter queue (wrangler.toml `max_retries`). */
 export const MAX_ATTEMPTS = 10;
@@ -48,7 +48,7 @@ export async function consumeSpool(batch: MessageBatch<SpoolMessage>, env: Env, 
       message.retry({ delaySeconds: retryDelaySeconds(message.attempts, undefined) });
       continue;
     }
-    const result = await sendToUpstream(target, await outgoing(body), { timeoutMs: config.config.upstreamTimeoutMs });
+    const result = await sendToUpstream(target, await gzipForWire(body), { timeoutMs: config.config.upstreamTimeoutMs });
     if (accepted(result)) {
       breakers.success(host);
       message.ack();
@@ -89,12 +89,6 @@ export async function consumeDeadLetters(batch: MessageBatch<SpoolMessage>, env:
     if (spooled.r2Key) await env.ARCHIVE.delete(spooled.r2Key);
     message.ack();
   }
-}
-
-/** Spooled envelopes in R2 are streamed, never read whole; those in the message are small. */
-async function outgoing(body: SpoolBody): Promise<OutgoingBody> {
-  if (body instanceof Uint8Array) return gzipIfWorthIt(body);
-  return { stream: body.stream().pipeThrough(new CompressionStream("gzip")), encoding: "gzip" };
 }
 
 function invalidOutcomes(message: SpoolMessage): Outcome[] {

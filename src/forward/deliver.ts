@@ -4,7 +4,7 @@ import { setEnvelopeHeader } from "../envelope/envelope";
 import { normalizeEventId } from "../envelope/event-id";
 import type { Envelope } from "../envelope/types";
 import { archiveEnvelope, archiveKey, archiveMetadata } from "./archive";
-import { gzipIfWorthIt } from "./compress";
+import { gzipForWire } from "./compress";
 import { headerForUpstream } from "./header";
 import { sendToUpstream, upstreamTarget, type OutgoingBody, type UpstreamResult, type UpstreamTarget } from "./upstream";
 import { breakers } from "./breaker";
@@ -101,11 +101,7 @@ async function sendUpstream(target: UpstreamTarget, envelope: OutgoingEnvelope, 
   const host = new URL(target.url).host;
   const now = ctx.now.getTime();
   if (!breakers.allow(host, now)) return { kind: "breaker-open" };
-  const body: OutgoingBody = envelope.gzipped
-    ? { bytes: envelope.gzipped, encoding: "gzip" }
-    : envelope.bytes
-      ? await gzipIfWorthIt(envelope.bytes)
-      : { stream: envelope.stream().pipeThrough(new CompressionStream("gzip")), encoding: "gzip" };
+  const body: OutgoingBody = envelope.gzipped ? { bytes: envelope.gzipped, encoding: "gzip" } : await gzipForWire(envelope.bytes ?? envelope);
   const result = await sendToUpstream(target, body, ctx);
   if (result.kind === "response" && result.status < 500) breakers.success(host);
   else breakers.failure(host, now);

@@ -39,8 +39,9 @@ export async function spoolEnvelope(
   if (!env.SPOOL) return false;
   const message: SpoolMessage = { projectId, ...(eventId ? { eventId } : {}), reason, spooledAt: now, ...(quantities ? { quantities } : {}) };
   try {
-    if (body instanceof Uint8Array && body.byteLength <= INLINE_LIMIT) {
-      message.body = body;
+    const length = body instanceof Uint8Array ? body.byteLength : body.length;
+    if (length <= INLINE_LIMIT) {
+      message.body = body instanceof Uint8Array ? body : new Uint8Array(await new Response(body.stream()).arrayBuffer());
     } else {
       if (!env.ARCHIVE) return false;
       message.r2Key = `spool/${projectId}/${eventId ?? crypto.randomUUID().replace(/-/g, "")}.envelope`;
