@@ -8,3 +8,8 @@ export function normalizeEventId(value: unknown): string | undefined {
   const hex = value.replace(/-/g, "").toLowerCase();
   return /^[0-9a-f]{32}$/.test(hex) ? hex : undefined;
 }
+
+/** A fresh id in the same form: for events the relay builds and keys for envelopes without one. */
+export function newEventId(): string {
+  return crypto.randomUUID().replace(/-/g, "");
+}

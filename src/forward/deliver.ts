@@ -1,7 +1,7 @@
 import type { ProjectConfig } from "../config/schema";
 import { envelopeParts, serializedLength, type EnvelopePart } from "../envelope/serialize";
 import { setEnvelopeHeader } from "../envelope/envelope";
-import { normalizeEventId } from "../envelope/event-id";
+import { normalizeEventId, newEventId } from "../envelope/event-id";
 import type { Envelope } from "../envelope/types";
 import { archiveEnvelope, archiveKey, archiveMetadata } from "./archive";
 import { gzipForWire } from "./compress";
@@ -111,7 +111,7 @@ async function sendUpstream(target: UpstreamTarget, envelope: OutgoingEnvelope, 
 async function writeArchive(body: OutgoingEnvelope, eventId: string | undefined, envelope: Envelope, ctx: DeliveryContext): Promise<Delivery["archive"]> {
   const bucket = ctx.env.ARCHIVE;
   if (!bucket) return { ok: false, error: "the ARCHIVE R2 binding is missing" };
-  const key = archiveKey(ctx.projectId, eventId ?? crypto.randomUUID().replace(/-/g, ""), ctx.now);
+  const key = archiveKey(ctx.projectId, eventId ?? newEventId(), ctx.now);
   try {
     await archiveEnvelope(bucket, key, body.bytes ?? body.stream(), archiveMetadata(ctx.projectId, envelope, body.length));
     return { ok: true, key };

@@ -1,3 +1,4 @@
+import { newEventId } from "../envelope/event-id";
 import { itemCategory, itemQuantity } from "../envelope/categories";
 import type { DataCategory, Envelope } from "../envelope/types";
 import type { Env } from "../env";
@@ -44,7 +45,7 @@ export async function spoolEnvelope(
       message.body = body instanceof Uint8Array ? body : new Uint8Array(await new Response(body.stream()).arrayBuffer());
     } else {
       if (!env.ARCHIVE) return false;
-      message.r2Key = `spool/${projectId}/${eventId ?? crypto.randomUUID().replace(/-/g, "")}.envelope`;
+      message.r2Key = `spool/${projectId}/${eventId ?? newEventId()}.envelope`;
       await putKnownLength(env.ARCHIVE, message.r2Key, body);
     }
     await env.SPOOL.send(message, { contentType: "v8" });

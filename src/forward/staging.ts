@@ -1,3 +1,4 @@
+import { newEventId } from "../envelope/event-id";
 import { concatBytes } from "../bytes";
 import type { EnvelopePart } from "../envelope/serialize";
 import type { Stager, StageSink } from "../envelope/stream-read";
@@ -17,7 +18,7 @@ export class R2Staging implements Stager {
     private readonly bucket: R2Bucket,
     projectId: string,
   ) {
-    this.prefix = `staging/${projectId}/${crypto.randomUUID().replace(/-/g, "")}`;
+    this.prefix = `staging/${projectId}/${newEventId()}`;
   }
 
   open(length: number): StageSink {

@@ -1,3 +1,4 @@
+import { newEventId } from "../envelope/event-id";
 import { RelayError } from "../http/errors";
 
 type Json = Record<string, unknown>;
@@ -282,7 +283,7 @@ function finish(draft: Draft, ctx: SecurityContext): Json {
   if (draft.request.url !== undefined) request.url = draft.request.url;
   if (headers.length > 0) request.headers = headers;
   return {
-    event_id: crypto.randomUUID().replace(/-/g, ""),
+    event_id: newEventId(),
     type: draft.kind,
     timestamp: ctx.now.getTime() / 1000,
     level: "error",

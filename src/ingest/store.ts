@@ -1,5 +1,5 @@
 import { inflateRawSync, inflateSync } from "node:zlib";
-import { normalizeEventId } from "../envelope/event-id";
+import { normalizeEventId, newEventId } from "../envelope/event-id";
 import type { Envelope } from "../envelope/types";
 import { RelayError } from "../http/errors";
 import { zlibSyncCapped } from "./body";
@@ -82,7 +82,7 @@ function eventObject(text: string): Record<string, unknown> {
  * where Relay would refuse the body: a relay should not lose the event.
  */
 export function storeEventToEnvelope(event: Record<string, unknown>, now: Date): Envelope {
-  const eventId = normalizeEventId(event.event_id) ?? crypto.randomUUID().replace(/-/g, "");
+  const eventId = normalizeEventId(event.event_id) ?? newEventId();
   const payload = encoder.encode(JSON.stringify({ ...event, event_id: eventId }));
   const type = event.type === "transaction" ? "transaction" : event.type === "feedback" ? "feedback" : "event";
   return {
