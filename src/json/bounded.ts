@@ -1,0 +1,69 @@
+/**
+ * JSON from request bytes, read the way Relay's serde_json reads it: strict
+ * UTF-8, and at most `MAX_JSON_DEPTH` levels of nesting. `JSON.parse` itself
+ * takes any depth, but every walk after it (scrubbing, re-serializing) would
+ * then recurse as deep as the sender chose; refusing deep documents up front
+ * bounds every later recursion by a constant.
+ */
+
+/** serde_json's default recursion limit, which is what Relay enforces. */
+export const MAX_JSON_DEPTH = 128;
+
+export type JsonProblem = "invalid_utf8" | "too_deep" | "invalid_json";
+export type JsonResult = { ok: true; value: unknown } | { ok: false; problem: JsonProblem };
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+const QUOTE = 0x22, BACKSLASH = 0x5c, OPEN_ARRAY = 0x5b, CLOSE_ARRAY = 0x5d, OPEN_OBJECT = 0x7b, CLOSE_OBJECT = 0x7d;
+
+/**
+ * Whether brackets outside strings nest deeper than `maxDepth`: one linear
+ * pass, no parse. Works on UTF-8 bytes and on UTF-16 code units alike, since
+ * every structural character is ASCII and no multi-byte sequence contains one.
+ */
+export function nestsDeeperThan(input: Uint8Array | string, maxDepth: number): boolean {
+  if (input.length <= maxDepth) return false;
+  const unit = typeof input === "string" ? (i: number) => input.charCodeAt(i) : (i: number) => input[i]!;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < input.length; i++) {
+    const c = unit(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) {
+      inString = true;
+    } else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
+      if (++depth > maxDepth) return true;
+    } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/** Bytes → JSON value, refusing invalid UTF-8 and documents nested deeper than `maxDepth`. */
+export function parseJsonBytes(bytes: Uint8Array, maxDepth: number = MAX_JSON_DEPTH): JsonResult {
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch {
+    return { ok: false, problem: "invalid_utf8" };
+  }
+  if (nestsDeeperThan(bytes, maxDepth)) return { ok: false, problem: "too_deep" };
+  return parseChecked(text);
+}
+
+/** Text → JSON value, refusing documents nested deeper than `maxDepth`. */
+export function parseJsonText(text: string, maxDepth: number = MAX_JSON_DEPTH): JsonResult {
+  if (nestsDeeperThan(text, maxDepth)) return { ok: false, problem: "too_deep" };
+  return parseChecked(text);
+}
+
+function parseChecked(text: string): JsonResult {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false, problem: "invalid_json" };
+  }
+}
