@@ -1,3 +1,4 @@
+import { MAX_JSON_DEPTH, parseJsonBytes, type JsonProblem } from "../json/bounded";
 import { EnvelopeError } from "./errors";
 import type { Envelope, EnvelopeHeader, EnvelopeItem, ItemHeader } from "./types";
 
@@ -36,29 +37,34 @@ export function payloadLength(item: EnvelopeItem): number {
   return item.staged ? item.staged.length : item.payload.byteLength;
 }
 
-/** The payload as JSON; an `EnvelopeError` naming the item type when it is not. */
+const PROBLEMS: Record<JsonProblem, string> = {
+  invalid_utf8: "is not valid UTF-8",
+  too_deep: `nests deeper than ${MAX_JSON_DEPTH} levels`,
+  invalid_json: "is not valid JSON",
+};
+
+/**
+ * The payload as JSON, read as Relay reads it (strict UTF-8, at most
+ * `MAX_JSON_DEPTH` levels), so every later walk over it is bounded; an
+ * `EnvelopeError` naming the item type and the problem when it is not.
+ */
 export function itemJson(item: EnvelopeItem): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(item.payload));
-  } catch {
-    throw new EnvelopeError(`${item.header.type} item payload is not valid JSON`);
-  }
+  const result = parseJsonBytes(item.payload);
+  if (!result.ok) throw new EnvelopeError(`${item.header.type} item payload ${PROBLEMS[result.problem]}`);
+  return result.value;
 }
 
 const parsed = new WeakMap<EnvelopeItem, unknown>();
 
 /**
- * The payload as JSON, parsed once per item however many stages read it;
- * undefined when it is not JSON. Callers must not mutate the result.
+ * The payload as JSON (`itemJson`), parsed once per item however many stages
+ * read it; undefined when it is not bounded, valid JSON. Callers must not
+ * mutate the result.
  */
 export function cachedItemJson(item: EnvelopeItem): unknown {
   if (parsed.has(item)) return parsed.get(item);
-  let value: unknown;
-  try {
-    value = itemJson(item);
-  } catch {
-    value = undefined;
-  }
+  const result = parseJsonBytes(item.payload);
+  const value = result.ok ? result.value : undefined;
   parsed.set(item, value);
   return value;
 }

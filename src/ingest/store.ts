@@ -2,6 +2,7 @@ import { inflateRawSync, inflateSync } from "node:zlib";
 import { normalizeEventId, newEventId } from "../envelope/event-id";
 import type { Envelope } from "../envelope/types";
 import { RelayError } from "../http/errors";
+import { MAX_JSON_DEPTH, parseJsonBytes, type JsonProblem } from "../json/bounded";
 import { zlibSyncCapped } from "./body";
 
 const encoder = new TextEncoder();
@@ -17,14 +18,15 @@ const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
  * line breaks are accepted, and raw deflate too. Inflation stops at `maxBytes`.
  */
 export function decodeStoreBody(bytes: Uint8Array, maxBytes = DEFAULT_MAX_EVENT_BYTES): Record<string, unknown> {
+  // Decoded leniently only to tell the forms apart; the JSON itself is read from the bytes.
   const text = decoder.decode(bytes).trim();
   if (text === "") throw new RelayError(400, "store body is empty");
-  if (text.startsWith("{")) return eventObject(text);
+  if (text.startsWith("{")) return eventObject(bytes);
 
   const binary = base64(text);
-  if (!binary) return eventObject(text); // not base64: JSON of the wrong shape, or garbage; say which
-  if (binary[0] === 0x7b /* { */) return eventObject(decoder.decode(binary));
-  return eventObject(decoder.decode(inflate(binary, maxBytes)));
+  if (!binary) return eventObject(bytes); // not base64: JSON of the wrong shape, or garbage; say which
+  if (binary[0] === 0x7b /* { */) return eventObject(binary);
+  return eventObject(inflate(binary, maxBytes));
 }
 
 /** Base64 (standard or url-safe, padding optional, whitespace ignored), or undefined when the text is not. */
@@ -56,13 +58,17 @@ function inflate(bytes: Uint8Array, maxBytes: number): Uint8Array {
   throw new RelayError(400, "store body is base64 but neither JSON nor zlib-deflated JSON");
 }
 
-function eventObject(text: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new RelayError(400, "store body is not valid JSON");
-  }
+const JSON_PROBLEMS: Record<JsonProblem, string> = {
+  invalid_utf8: "store body is not valid UTF-8",
+  too_deep: `store body nests deeper than ${MAX_JSON_DEPTH} levels`,
+  invalid_json: "store body is not valid JSON",
+};
+
+/** Read as Relay reads an event (strict UTF-8, bounded depth), so re-serializing it later is bounded too. */
+function eventObject(bytes: Uint8Array): Record<string, unknown> {
+  const result = parseJsonBytes(bytes);
+  if (!result.ok) throw new RelayError(400, JSON_PROBLEMS[result.problem]);
+  const value = result.value;
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new RelayError(400, "store body is not an object");
   }
