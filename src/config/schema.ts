@@ -174,6 +174,10 @@ const project = z
     message: 'a project needs a destination: "upstream", "archive": true, or both',
   });
 
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const bytes = (fallback: number) => z.number().int().positive().default(fallback);
+
 const limits = z
   .object({
     /** Bytes accepted on the wire, before decompression (Relay's `max_envelope_size`). */
@@ -188,8 +192,38 @@ const limits = z
     maxBufferedBytes: z.number().int().positive().default(16 * 1024 * 1024),
     /** Attachments and replay recordings at least this large are streamed through R2, never held. */
     streamItemBytes: z.number().int().positive().default(256 * 1024),
-    /** One event/transaction item, as Relay's `max_event_size`. */
-    maxEventBytes: z.number().int().positive().default(1024 * 1024),
+    // Per item type, Relay's `limits` and defaults (relay-config Limits); the
+    // table of which type each applies to is src/ingest/caps.ts.
+    /** One event-like item: event, transaction, security reports, feedback, replay event (`max_event_size`). */
+    maxEventBytes: bytes(MiB),
+    /** One attachment (`max_attachment_size`). */
+    maxAttachmentBytes: bytes(200 * MiB),
+    /** All attachments of one envelope together (`max_attachments_size`). */
+    maxAttachmentsBytes: bytes(200 * MiB),
+    /** One client report (`max_client_reports_size`). */
+    maxClientReportBytes: bytes(100 * KiB),
+    /** One monitor check-in (`max_check_in_size`). */
+    maxCheckInBytes: bytes(100 * KiB),
+    /** One session or session-aggregates item (`max_sessions_size`). */
+    maxSessionsBytes: bytes(10 * MiB),
+    /** Session items in one envelope (`max_session_count`). */
+    maxSessionCount: z.number().int().positive().default(100),
+    /** One profile or profile chunk (`max_profile_size`). */
+    maxProfileBytes: bytes(50 * MiB),
+    /** One log, or a log container's entries on average (`max_log_size`). */
+    maxLogBytes: bytes(2 * MiB),
+    /** One span, or a span container's entries on average (`max_span_size`). */
+    maxSpanBytes: bytes(10 * MiB),
+    /** One trace metric, or a container's entries on average (`max_trace_metric_size`). */
+    maxTraceMetricBytes: bytes(MiB),
+    /** One whole container item (logs, spans, trace metrics) and any item type the relay does not know (`max_container_size`). */
+    maxContainerBytes: bytes(12 * MiB),
+    /** One statsd item (`max_statsd_size`). */
+    maxStatsdBytes: bytes(MiB),
+    /** One metric buckets item (`max_metric_buckets_size`). */
+    maxMetricBucketsBytes: bytes(MiB),
+    /** One replay recording or replay video, as sent (`max_replay_compressed_size`). */
+    maxReplayCompressedBytes: bytes(10 * MiB),
     /** How long to wait for the quota counter before failing open or closed. */
     quotaTimeoutMs: z.number().int().positive().default(1000),
     /** Lease quota in batches (the default); false asks the counter for every item, for comparison. */

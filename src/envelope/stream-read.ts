@@ -34,10 +34,11 @@ export interface StreamReadOptions {
    */
   stager?: (header: EnvelopeHeader) => Stager | undefined;
   /**
-   * Items of these types with a `length` over `overBytes` are read and thrown
-   * away, not held: validation refuses them by their length alone.
+   * The longest payload an item of `type` may have, or undefined for no cap:
+   * an item with a `length` over it is read and thrown away, not held or
+   * staged, since validation refuses it by its length alone.
    */
-  discard?: { types: ReadonlySet<string>; overBytes: number };
+  discard?: (type: string) => number | undefined;
 }
 
 export interface StreamRead {
@@ -124,8 +125,8 @@ async function readFrom(source: ChunkSource, options: StreamReadOptions): Promis
     if (typeof type !== "string") break;
 
     if (typeof length === "number" && Number.isSafeInteger(length) && length >= 0) {
-      const { discard } = options;
-      if (discard && discard.types.has(type) && length > discard.overBytes && end < held.length) {
+      const cap = options.discard?.(type);
+      if (cap !== undefined && length > cap && end < held.length) {
         await stagePayload(DISCARD, length, payloadStart, itemIndex);
         pos = payloadStart;
         if (!(await terminator())) break;

@@ -2,9 +2,10 @@ import { itemCategory, itemQuantity } from "../envelope/categories";
 import { cachedItemJson, payloadLength } from "../envelope/envelope";
 import type { Envelope, EnvelopeItem } from "../envelope/types";
 import type { Outcome } from "../outcomes";
+import { EnvelopeBudget, isKnownType, itemType, looksLikeJson, overCap, type Limits } from "./caps";
 
-/** Item types whose payload is one JSON event the later stages must read, under `maxEventBytes`. */
-export const SIZE_CAPPED_TYPES: ReadonlySet<string> = new Set(["event", "transaction", "security", "raw_security", "user_report", "feedback"]);
+/** Item types whose payload is one JSON event: it must be an object, not just any JSON. */
+export const EVENT_LIKE_TYPES: ReadonlySet<string> = new Set(["event", "transaction", "security", "raw_security", "user_report", "feedback"]);
 
 export interface Validated {
   envelope: Envelope;
@@ -12,15 +13,18 @@ export interface Validated {
 }
 
 /**
- * Drops the items the upstream would refuse (an event over the size cap, an
- * event that is not JSON) one by one, so one bad item never takes the good
- * ones down with it.
+ * Drops the items the upstream would refuse one by one, so one bad item never
+ * takes the good ones down with it: first an item over its type's cap, by its
+ * length alone (src/ingest/caps.ts), then a JSON item that does not parse
+ * (invalid UTF-8, nesting deeper than serde_json's limit, or not JSON). What
+ * stays parses within the depth limit, so no later stage recurses deeper.
  */
-export function validateItems(envelope: Envelope, limits: { maxEventBytes: number }): Validated {
+export function validateItems(envelope: Envelope, limits: Limits): Validated {
   const outcomes: Outcome[] = [];
   const items: EnvelopeItem[] = [];
+  const budget = new EnvelopeBudget(limits);
   for (const item of envelope.items) {
-    const problem = itemProblem(item, limits);
+    const problem = itemProblem(item, limits, budget);
     if (!problem) {
       items.push(item);
       continue;
@@ -31,11 +35,23 @@ export function validateItems(envelope: Envelope, limits: { maxEventBytes: numbe
   return { envelope: items.length === envelope.items.length ? envelope : { ...envelope, items }, outcomes };
 }
 
-function itemProblem(item: EnvelopeItem, limits: { maxEventBytes: number }): string | undefined {
-  if (!SIZE_CAPPED_TYPES.has(item.header.type)) return undefined;
-  // A payload the reader discarded as too large is only its length now.
-  if (payloadLength(item) > limits.maxEventBytes) return "too_large";
+function itemProblem(item: EnvelopeItem, limits: Limits, budget: EnvelopeBudget): "too_large" | "invalid_json" | undefined {
+  const length = payloadLength(item);
+  // A payload the reader discarded as it arrived is only its length now.
+  if (item.staged?.discarded || overCap(item.header, length, limits) || !budget.take(item.header.type, length)) return "too_large";
+  if (!parsedAsJson(item)) return undefined;
   const value = cachedItemJson(item);
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return "invalid_json";
+  if (value === undefined) return "invalid_json";
+  if (EVENT_LIKE_TYPES.has(item.header.type) && (typeof value !== "object" || value === null || Array.isArray(value))) return "invalid_json";
   return undefined;
+}
+
+/**
+ * Known JSON types, and unknown types whose payload opens like JSON: both are
+ * parsed (and so scrubbed) by later stages, so both must parse here.
+ */
+export function parsedAsJson(item: EnvelopeItem): boolean {
+  if (item.staged) return false;
+  const type = item.header.type;
+  return isKnownType(type) ? itemType(type).payload === "json" : looksLikeJson(item.payload);
 }

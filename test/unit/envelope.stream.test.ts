@@ -163,7 +163,7 @@ describe("readEnvelopeStream", () => {
     const stager = new MemoryStager();
     const read = await readEnvelopeStream(
       chunked(bytes, [10, 300, 4000]),
-      options(stager, { maxBufferedBytes: 2000, discard: { types: new Set(["event"]), overBytes: 1000 } }),
+      options(stager, { maxBufferedBytes: 2000, discard: (type) => (type === "event" ? 1000 : undefined) }),
     );
     expect(stager.opened).toBe(0);
     expect(read.envelope.items[0]!.staged).toMatchObject({ length: 5000, discarded: true });
