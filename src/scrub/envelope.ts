@@ -1,20 +1,52 @@
 import { cachedItemJson, setItemPayload } from "../envelope/envelope";
 import { itemCategory, itemQuantity } from "../envelope/categories";
 import type { Envelope, EnvelopeItem } from "../envelope/types";
+import { parsedAsJson } from "../ingest/validate";
 import type { Outcome } from "../outcomes";
 import type { Scrubber } from "./compile";
 import { scrubJson } from "./walk";
 
-/** JSON item types that can carry personal data, and the root they are read as. */
-const SCRUBBED_ITEMS: Record<string, string> = {
+/**
+ * JSON item types left unscrubbed, each because it carries no personal data.
+ * Every other item whose payload is JSON is scrubbed, known type or not.
+ */
+export const NOT_SCRUBBED: Readonly<Record<string, string>> = {
+  client_report: "only the SDK's own counts of what it dropped: category, reason and quantity, no event content",
+};
+
+/**
+ * Opaque payloads (binary or text lines, never parsed), and what happens to
+ * them. `policy`: the project's `scrub.attachments` decides (pass or drop),
+ * as for any attachment a user may have filled; `pass`: forwarded as they are.
+ * An unknown type whose payload is not a JSON object or array is treated as
+ * an attachment too: Relay forwards unknown types untouched, and a project
+ * that drops attachments drops these as well.
+ */
+const OPAQUE: Readonly<Record<string, "policy" | "pass">> = {
+  attachment: "policy",
+  unreal_report: "policy", // a crash archive: an attachment in all but name
+  form_data: "policy", // form fields of a crash upload, as sent
+  replay_recording: "pass", // rrweb data, masked by the replay SDK before it leaves the browser
+  replay_video: "pass", // screen recordings, masked by the mobile replay SDK
+  statsd: "pass", // metric lines: names, values and tags chosen in code
+};
+
+/**
+ * The root each JSON type is read as, for selectors: event-like items are
+ * `$event`, logs and spans hold `$log`/`$span` items, and everything else is
+ * matched by paths and the generic rules only (`unknown`).
+ */
+const ROOTS: Readonly<Record<string, string>> = {
   event: "event",
   transaction: "event",
   feedback: "event",
   replay_event: "event",
+  security: "event", // a security report already turned into an event
   user_report: "user_report",
   log: "log",
-  span: "span",
   otel_log: "log",
+  span: "span",
+  otel_span: "span",
   session: "session",
   sessions: "session",
   check_in: "check_in",
@@ -51,14 +83,15 @@ export function scrubEnvelope(envelope: Envelope, scrubber: Scrubber): Scrubbed 
 type Dropped = { drop: Pick<Outcome, "reason" | "detail"> };
 
 function scrubItem(item: EnvelopeItem, scrubber: Scrubber): EnvelopeItem | Dropped {
-  if (item.header.type === "attachment") {
-    return scrubber.attachments === "drop" ? { drop: { reason: "filtered", detail: "attachment_scrubbing" } } : item;
+  const type = item.header.type;
+  if (Object.hasOwn(NOT_SCRUBBED, type)) return item;
+  if (!parsedAsJson(item)) {
+    const opaque = Object.hasOwn(OPAQUE, type) ? OPAQUE[type] : "policy";
+    return opaque === "policy" && scrubber.attachments === "drop" ? { drop: { reason: "filtered", detail: "attachment_scrubbing" } } : item;
   }
-  const rootType = SCRUBBED_ITEMS[item.header.type];
-  if (!rootType) return item;
   const json = cachedItemJson(item);
   // What cannot be read cannot be scrubbed, so it does not leave the edge.
   if (json === undefined) return { drop: { reason: "invalid", detail: "invalid_json" } };
-  const scrubbed = scrubJson(json, scrubber, rootType);
+  const scrubbed = scrubJson(json, scrubber, Object.hasOwn(ROOTS, type) ? ROOTS[type]! : "unknown");
   return scrubbed === json ? item : setItemPayload(item, new TextEncoder().encode(JSON.stringify(scrubbed)));
 }
