@@ -1,3 +1,4 @@
+import { MAX_JSON_DEPTH, nestsDeeperThan } from "../json/bounded";
 import { EnvelopeError } from "./errors";
 import type { Envelope, EnvelopeHeader, EnvelopeItem, ItemHeader, StagedPayload } from "./types";
 
@@ -132,6 +133,8 @@ function readObject(bytes: Uint8Array, from: number, what: string, where = ""): 
     throw new EnvelopeError(`${what} is ${parses(text) ? "not a JSON object" : "not valid JSON"}${where}`);
   }
   const text = decode(bytes.subarray(from, end), what, where);
+  // serde_json's depth limit, as for payloads: Relay refuses such a header, and nothing here walks one.
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) throw new EnvelopeError(`${what} nests deeper than ${MAX_JSON_DEPTH} levels${where}`);
   try {
     // Text that starts with `{` and parses is an object.
     return { value: JSON.parse(text) as Record<string, unknown>, end };

@@ -1,3 +1,4 @@
+import { MAX_JSON_DEPTH, nestsDeeperThan } from "../json/bounded";
 import { EnvelopeError } from "./errors";
 import { objectEnd, parseEnvelope, skipWhitespace } from "./parse";
 import type { Envelope, EnvelopeHeader, StagedPayload } from "./types";
@@ -211,6 +212,8 @@ const DISCARD: Stager = {
 };
 
 function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | undefined {
+  // Too deep for the parser to take: not followed, so the parser's own error is the answer.
+  if (nestsDeeperThan(bytes, MAX_JSON_DEPTH)) return undefined;
   try {
     const value: unknown = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes));
     return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
