@@ -1,7 +1,7 @@
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "../json/bounded";
 import { EnvelopeError } from "./errors";
 import { objectEnd, parseEnvelope, skipWhitespace } from "./parse";
-import type { Envelope, EnvelopeHeader, StagedPayload } from "./types";
+import type { Envelope, EnvelopeHeader, ItemHeader, StagedPayload } from "./types";
 
 /** Pulls the body a chunk at a time; undefined at the end. Errors are the caller's to word. */
 export interface ChunkSource {
@@ -35,11 +35,11 @@ export interface StreamReadOptions {
    */
   stager?: (header: EnvelopeHeader) => Stager | undefined;
   /**
-   * The longest payload an item of `type` may have, or undefined for no cap:
-   * an item with a `length` over it is read and thrown away, not held or
-   * staged, since validation refuses it by its length alone.
+   * Whether an item is over its size cap by its header and `length` alone:
+   * such a payload is read and thrown away, neither held nor staged, since
+   * validation refuses it by the same test.
    */
-  discard?: (type: string) => number | undefined;
+  discard?: (header: ItemHeader, length: number) => boolean;
 }
 
 export interface StreamRead {
@@ -126,8 +126,7 @@ async function readFrom(source: ChunkSource, options: StreamReadOptions): Promis
     if (typeof type !== "string") break;
 
     if (typeof length === "number" && Number.isSafeInteger(length) && length >= 0) {
-      const cap = options.discard?.(type);
-      if (cap !== undefined && length > cap && end < held.length) {
+      if (options.discard?.(value as ItemHeader, length) && end < held.length) {
         await stagePayload(DISCARD, length, payloadStart, itemIndex);
         pos = payloadStart;
         if (!(await terminator())) break;

@@ -88,15 +88,10 @@ export function isKnownType(type: string): boolean {
 }
 
 /**
- * The longest an item of this type may ever be, container or not: anything
- * longer can be thrown away as it arrives, unread.
+ * Whether one item, by its header and length alone, is over its type's cap:
+ * the test validation applies, and the streaming reader too, to throw such a
+ * payload away as it arrives.
  */
-export function lengthCap(type: string, limits: Limits): number {
-  const rule = itemType(type);
-  return rule.container ? Math.max(limits[rule.cap], limits.maxContainerBytes) : limits[rule.cap];
-}
-
-/** Whether one item, by its header and length alone, is over its type's cap. */
 export function overCap(header: ItemHeader, length: number, limits: Limits): boolean {
   const rule = itemType(header.type);
   if (!rule.container || !isContainer(header)) return length > limits[rule.cap];

@@ -12,7 +12,7 @@ import { readBody, readBodyStream } from "./body";
 import { checkOrigin, originAllowed, requestOrigin } from "./cors";
 import { securityReportsToEvents } from "./security";
 import { decodeStoreBody, eventToEnvelope } from "./store";
-import { lengthCap } from "./caps";
+import { overCap } from "./caps";
 
 export type AppEnv = { Bindings: Env; Variables: { config: RelayConfig } };
 type Ctx = Context<AppEnv>;
@@ -80,7 +80,7 @@ async function withStaging(
       tooLarge: () => new RelayError(413, `envelope exceeds ${limits.maxBufferedBytes} bytes outside streamed attachments (maxBufferedBytes)`),
       // Without a bucket there is nowhere to stream to: everything is held, under maxBufferedBytes.
       stager: bucket ? (header) => (staging = new R2Staging(bucket, authFor(header).projectId)) : undefined,
-      discard: (type) => lengthCap(type, limits),
+      discard: (header, length) => overCap(header, length, limits),
     }).catch(asEnvelopeError);
     return await handle({ envelope: read.envelope, bytes: read.bytes, compressed: read.bytes ? body.compressed() : undefined });
   } finally {

@@ -163,7 +163,7 @@ describe("readEnvelopeStream", () => {
     const stager = new MemoryStager();
     const read = await readEnvelopeStream(
       chunked(bytes, [10, 300, 4000]),
-      options(stager, { maxBufferedBytes: 2000, discard: (type) => (type === "event" ? 1000 : undefined) }),
+      options(stager, { maxBufferedBytes: 2000, discard: (header, length) => header.type === "event" && length > 1000 }),
     );
     expect(stager.opened).toBe(0);
     expect(read.envelope.items[0]!.staged).toMatchObject({ length: 5000, discarded: true });
