@@ -7,10 +7,11 @@ type ByteLimit = {
 }[keyof Limits];
 
 /**
- * How an item's payload is read: `json` is parsed (and must parse) before any
- * stage reads it; `opaque` payloads (binary, text lines) are never parsed.
+ * How an item's payload is read: `event` is one JSON object, `json` any JSON,
+ * both parsed (and required to parse) before any stage reads them; `opaque`
+ * payloads (binary, text lines) are never parsed.
  */
-export type PayloadKind = "json" | "opaque";
+export type PayloadKind = "event" | "json" | "opaque";
 
 export interface ItemType {
   payload: PayloadKind;
@@ -45,13 +46,13 @@ export interface ItemType {
  */
 export const ITEM_TYPES: ReadonlyMap<string, ItemType> = new Map(
   Object.entries({
-    event: { payload: "json", cap: "maxEventBytes" },
-    transaction: { payload: "json", cap: "maxEventBytes" },
-    security: { payload: "json", cap: "maxEventBytes" },
-    raw_security: { payload: "json", cap: "maxEventBytes" },
+    event: { payload: "event", cap: "maxEventBytes" },
+    transaction: { payload: "event", cap: "maxEventBytes" },
+    security: { payload: "event", cap: "maxEventBytes" },
+    raw_security: { payload: "event", cap: "maxEventBytes" },
     nel: { payload: "json", cap: "maxEventBytes" },
-    feedback: { payload: "json", cap: "maxEventBytes" },
-    user_report: { payload: "json", cap: "maxEventBytes" },
+    feedback: { payload: "event", cap: "maxEventBytes" },
+    user_report: { payload: "event", cap: "maxEventBytes" },
     replay_event: { payload: "json", cap: "maxEventBytes" },
     form_data: { payload: "opaque", cap: "maxEventBytes" },
     attachment: { payload: "opaque", cap: "maxAttachmentBytes", budget: "attachments" },

@@ -4,9 +4,6 @@ import type { Envelope, EnvelopeItem } from "../envelope/types";
 import type { Outcome } from "../outcomes";
 import { EnvelopeBudget, isKnownType, itemType, looksLikeJson, overCap, type Limits } from "./caps";
 
-/** Item types whose payload is one JSON event: it must be an object, not just any JSON. */
-export const EVENT_LIKE_TYPES: ReadonlySet<string> = new Set(["event", "transaction", "security", "raw_security", "user_report", "feedback"]);
-
 export interface Validated {
   envelope: Envelope;
   outcomes: Outcome[];
@@ -42,7 +39,8 @@ function itemProblem(item: EnvelopeItem, limits: Limits, budget: EnvelopeBudget)
   if (!parsedAsJson(item)) return undefined;
   const value = cachedItemJson(item);
   if (value === undefined) return "invalid_json";
-  if (EVENT_LIKE_TYPES.has(item.header.type) && (typeof value !== "object" || value === null || Array.isArray(value))) return "invalid_json";
+  const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
+  if (itemType(item.header.type).payload === "event" && !isObject) return "invalid_json";
   return undefined;
 }
 
@@ -53,5 +51,5 @@ function itemProblem(item: EnvelopeItem, limits: Limits, budget: EnvelopeBudget)
 export function parsedAsJson(item: EnvelopeItem): boolean {
   if (item.staged) return false;
   const type = item.header.type;
-  return isKnownType(type) ? itemType(type).payload === "json" : looksLikeJson(item.payload);
+  return isKnownType(type) ? itemType(type).payload !== "opaque" : looksLikeJson(item.payload);
 }
