@@ -1,5 +1,5 @@
 import type { RelayConfig } from "../config/schema";
-import type { ItemHeader } from "../envelope/types";
+import type { EnvelopeItem, ItemHeader } from "../envelope/types";
 
 export type Limits = RelayConfig["limits"];
 type ByteLimit = {
@@ -84,10 +84,6 @@ export function itemType(type: string): Readonly<ItemType> {
   return ITEM_TYPES.get(type) ?? UNKNOWN_TYPE;
 }
 
-export function isKnownType(type: string): boolean {
-  return ITEM_TYPES.has(type);
-}
-
 /**
  * Whether one item, by its header and length alone, is over its type's cap:
  * the test validation applies, and the streaming reader too, to throw such a
@@ -144,4 +140,15 @@ export function looksLikeJson(payload: Uint8Array): boolean {
     return byte === 0x7b || byte === 0x5b;
   }
   return false;
+}
+
+/**
+ * Whether stages read the payload as JSON: known JSON types, and unknown
+ * types whose payload opens like JSON. Validation requires these to parse
+ * (bounded), and the scrubber scrubs them.
+ */
+export function parsedAsJson(item: EnvelopeItem): boolean {
+  if (item.staged) return false;
+  const type = item.header.type;
+  return ITEM_TYPES.has(type) ? itemType(type).payload !== "opaque" : looksLikeJson(item.payload);
 }

@@ -2,7 +2,7 @@ import { itemCategory, itemQuantity } from "../envelope/categories";
 import { cachedItemJson, payloadLength } from "../envelope/envelope";
 import type { Envelope, EnvelopeItem } from "../envelope/types";
 import type { Outcome } from "../outcomes";
-import { EnvelopeBudget, isKnownType, itemType, looksLikeJson, overCap, type Limits } from "./caps";
+import { EnvelopeBudget, itemType, overCap, parsedAsJson, type Limits } from "./caps";
 
 export interface Validated {
   envelope: Envelope;
@@ -42,14 +42,4 @@ function itemProblem(item: EnvelopeItem, limits: Limits, budget: EnvelopeBudget)
   const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
   if (itemType(item.header.type).payload === "event" && !isObject) return "invalid_json";
   return undefined;
-}
-
-/**
- * Known JSON types, and unknown types whose payload opens like JSON: both are
- * parsed (and so scrubbed) by later stages, so both must parse here.
- */
-export function parsedAsJson(item: EnvelopeItem): boolean {
-  if (item.staged) return false;
-  const type = item.header.type;
-  return isKnownType(type) ? itemType(type).payload !== "opaque" : looksLikeJson(item.payload);
 }

@@ -1,7 +1,7 @@
 import { cachedItemJson, setItemPayload } from "../envelope/envelope";
 import { itemCategory, itemQuantity } from "../envelope/categories";
 import type { Envelope, EnvelopeItem } from "../envelope/types";
-import { parsedAsJson } from "../ingest/validate";
+import { parsedAsJson } from "../ingest/caps";
 import type { Outcome } from "../outcomes";
 import type { Scrubber } from "./compile";
 import { scrubJson } from "./walk";
