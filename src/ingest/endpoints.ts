@@ -5,7 +5,7 @@ import { EnvelopeError } from "../envelope/errors";
 import { readEnvelopeStream } from "../envelope/stream-read";
 import type { Envelope, EnvelopeHeader } from "../envelope/types";
 import { R2Staging } from "../forward/staging";
-import { RelayError } from "../http/errors";
+import { quoted, RelayError } from "../http/errors";
 import { runPipeline, type PipelineResult } from "../pipeline";
 import { authenticate, requestPublicKey, type Authenticated } from "./auth";
 import { readBody, readBodyStream } from "./body";
@@ -163,7 +163,7 @@ export async function securityEndpoint(c: Ctx): Promise<Response> {
 
 function projectIdParam(c: Ctx): string {
   const id = c.req.param("projectId") ?? "";
-  if (!/^\d+$/.test(id)) throw new RelayError(400, `invalid project id "${id}" in the URL`);
+  if (!/^\d+$/.test(id)) throw new RelayError(400, `invalid project id ${quoted(id)} in the URL`);
   return id;
 }
 
