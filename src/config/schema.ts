@@ -194,6 +194,12 @@ const limits = z
     quotaTimeoutMs: z.number().int().positive().default(1000),
     /** Lease quota in batches (the default); false asks the counter for every item, for comparison. */
     quotaLeases: z.boolean().default(true),
+    /**
+     * Client reports a project takes per minute from senders without a key
+     * (the tunnel's dsn-less reports), counted in its quota counter apart
+     * from its own quotas; 0 refuses them all.
+     */
+    anonymousReportsPerMinute: z.number().int().min(0).default(60),
   })
   .prefault({});
 

@@ -9,7 +9,9 @@ import { quoted, RelayError } from "../http/errors";
 import { runPipeline, type PipelineResult } from "../pipeline";
 import { authenticate, requestPublicKey, type Authenticated } from "./auth";
 import { readBody, readBodyStream } from "./body";
-import { checkOrigin, originAllowed, requestOrigin } from "./cors";
+import { chargeAnonymousReport, gateOnHeader, routeByOrigin } from "./anonymous";
+import { ANONYMOUS_REPORT_MAX_BYTES, anonymousClientReports, missingKey } from "./client-report";
+import { checkOrigin } from "./cors";
 import { securityReportsToEvents } from "./security";
 import { decodeStoreBody, eventToEnvelope } from "./store";
 import { SIZE_CAPPED_TYPES } from "./validate";
@@ -25,24 +27,44 @@ export async function envelopeEndpoint(c: Ctx): Promise<Response> {
   // Cheap refusals first: a request that names its key is checked before its body is read.
   if (requestKey !== undefined) authorize(c, authenticate(config, { pathProjectId, requestKey }));
   const authFor = (header: EnvelopeHeader) => authorize(c, authenticate(config, { pathProjectId, requestKey, envelopeDsn: header.dsn }));
+  // Otherwise the envelope header's dsn is the credential: checked as soon as it has arrived.
+  const gate = requestKey === undefined ? (header: EnvelopeHeader | undefined) => (authFor(header ?? {}), Infinity) : undefined;
   return withStaging(c, authFor, async (body) => {
     const auth = authFor(body.envelope.header);
     return respond(c, await runPipeline(body.envelope, pipelineContext(c, auth, body)));
-  });
+  }, gate);
 }
 
-/** The browser SDK's `tunnel` target: the project and key come from the envelope's `dsn`. */
+/**
+ * The browser SDK's `tunnel` target: the project and key come from the
+ * envelope's `dsn`. Without a key or a dsn only a small, schema-valid client
+ * report gets in (some SDKs send them with a bare `{}` header): held to
+ * `ANONYMOUS_REPORT_MAX_BYTES` while it is read, rebuilt from its checked
+ * value, routed by origin and counted against the project's allowance.
+ */
 export async function tunnelEndpoint(c: Ctx): Promise<Response> {
   const config = c.get("config");
   const requestKey = requestPublicKey(c.req.raw.headers, new URL(c.req.url));
-  const authFor = (header: EnvelopeHeader, envelope?: Envelope) =>
-    header.dsn === undefined && requestKey === undefined
-      ? routeWithoutDsn(config, envelope, c.req.raw.headers)
-      : authorize(c, authenticate(config, { requestKey, envelopeDsn: header.dsn }));
+  const anonymous = (header: EnvelopeHeader | undefined) => requestKey === undefined && header?.dsn === undefined;
+  const keyed = (header: EnvelopeHeader) => authorize(c, authenticate(config, { requestKey, envelopeDsn: header.dsn }));
+  // Asked before a payload is staged: a keyless envelope with one is no client report.
+  const authFor = (header: EnvelopeHeader) => {
+    if (anonymous(header)) throw missingKey();
+    return keyed(header);
+  };
+  const gate = requestKey === undefined
+    ? (header: EnvelopeHeader | undefined) => (anonymous(header) ? ANONYMOUS_REPORT_MAX_BYTES : (keyed(header!), Infinity))
+    : undefined;
   return withStaging(c, authFor, async (body) => {
-    const auth = authFor(body.envelope.header, body.envelope);
-    return respond(c, await runPipeline(body.envelope, pipelineContext(c, auth, body)));
-  });
+    if (!anonymous(body.envelope.header)) {
+      return respond(c, await runPipeline(body.envelope, pipelineContext(c, keyed(body.envelope.header), body)));
+    }
+    const reports = anonymousClientReports(body.envelope);
+    const auth = routeByOrigin(config, c.req.raw.headers);
+    await chargeAnonymousReport({ env: c.env, config, projectId: auth.projectId, now: Date.now() });
+    // No body bytes: only the rebuilt envelope goes on, upstream or to the archive.
+    return respond(c, await runPipeline(reports, pipelineContext(c, auth)));
+  }, gate);
 }
 
 /**
@@ -68,13 +90,15 @@ async function withStaging(
   c: Ctx,
   authFor: (header: EnvelopeHeader) => Authenticated,
   handle: (body: EnvelopeBody) => Promise<Response>,
+  gate?: (header: EnvelopeHeader | undefined) => number,
 ): Promise<Response> {
   const { limits } = c.get("config");
   const bucket = c.env.ARCHIVE;
   let staging: R2Staging | undefined;
   try {
     const body = await readBodyStream(c.req.raw, { ...limits, keepCopyBytes: KEEP_COMPRESSED_BYTES });
-    const read = await readEnvelopeStream(body.source, {
+    const source = gate ? gateOnHeader(body.source, gate) : body.source;
+    const read = await readEnvelopeStream(source, {
       streamItemBytes: limits.streamItemBytes,
       maxBufferedBytes: limits.maxBufferedBytes,
       tooLarge: () => new RelayError(413, `envelope exceeds ${limits.maxBufferedBytes} bytes outside streamed attachments (maxBufferedBytes)`),
@@ -87,34 +111,6 @@ async function withStaging(
     const done = staging?.cleanup().catch((err) => console.error(`edge-relay: could not delete staged payloads: ${(err as Error).message}`));
     if (done) waitUntil(c, done);
   }
-}
-
-/**
- * Browser SDKs send some client reports through the tunnel with a bare `{}`
- * header. They carry no user data, only the SDK's own counts, so they go to
- * the one project that names the page's origin (or, failing that, the one
- * project that admits it at all); anything else without a dsn cannot be
- * routed and is refused.
- */
-function routeWithoutDsn(config: RelayConfig, envelope: Envelope | undefined, headers: Headers): Authenticated {
-  // Without the envelope (about to stage a large payload) it is not only client reports.
-  const onlyClientReports = envelope !== undefined && envelope.items.length > 0 && envelope.items.every((item) => item.header.type === "client_report");
-  if (!onlyClientReports) {
-    throw new RelayError(400, "tunnel envelope has no dsn in its header: cannot tell which project it is for");
-  }
-  const origin = requestOrigin(headers);
-  const admitting = (explicitOnly: boolean) => Object.entries(config.projects).filter(([, project]) => {
-    const allowed = explicitOnly ? project.allowedOrigins.filter((o) => o !== "*") : project.allowedOrigins;
-    return origin !== undefined && originAllowed(origin, allowed);
-  });
-  // A project that names the origin outranks those that allow any.
-  const named = admitting(true);
-  const candidates = named.length === 1 ? named : admitting(false);
-  if (candidates.length !== 1) {
-    throw new RelayError(400, `client report without a dsn: ${candidates.length} projects accept origin ${origin ?? "(none)"}, so it cannot be routed`);
-  }
-  const [projectId, project] = candidates[0]!;
-  return { projectId, project, publicKey: project.keys[0]! };
 }
 
 /** `POST /api/:projectId/store/`: one JSON event, as raven-era SDKs send. */
