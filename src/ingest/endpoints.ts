@@ -6,13 +6,16 @@ import { readEnvelopeStream } from "../envelope/stream-read";
 import type { Envelope, EnvelopeHeader } from "../envelope/types";
 import { R2Staging } from "../forward/staging";
 import { quoted, RelayError } from "../http/errors";
+import { parseJsonBytes } from "../json/bounded";
+import type { Outcome } from "../outcomes";
 import { runPipeline, type PipelineResult } from "../pipeline";
 import { authenticate, requestPublicKey, type Authenticated } from "./auth";
 import { readBody, readBodyStream } from "./body";
 import { chargeAnonymousReport, gateOnHeader, routeByOrigin } from "./anonymous";
 import { ANONYMOUS_REPORT_MAX_BYTES, anonymousClientReports, missingKey } from "./client-report";
 import { checkOrigin } from "./cors";
-import { securityReportsToEvents } from "./security";
+import { runBatch } from "./batch";
+import { securityReportBatch } from "./security";
 import { decodeStoreBody, eventToEnvelope } from "./store";
 import { SIZE_CAPPED_TYPES } from "./validate";
 
@@ -133,28 +136,27 @@ export async function securityEndpoint(c: Ctx): Promise<Response> {
     pathProjectId: projectIdParam(c),
     requestKey: requestPublicKey(c.req.raw.headers, url),
   }));
-  const body = await readBody(c.req.raw, heldWhole(config.limits));
-  let report: unknown;
-  try {
-    report = JSON.parse(new TextDecoder().decode(body.bytes));
-  } catch {
-    throw new RelayError(400, "invalid security report: body is not JSON");
-  }
+  // Relay takes a security body up to max_event_size: however many reports it holds, it is one event's worth.
+  const { limits } = config;
+  const body = await readBody(c.req.raw, {
+    maxCompressedBytes: Math.min(limits.maxCompressedBytes, limits.maxEventBytes),
+    maxDecompressedBytes: Math.min(limits.maxDecompressedBytes, limits.maxEventBytes),
+  });
+  const json = parseJsonBytes(body.bytes);
+  if (!json.ok) throw new RelayError(400, `invalid security report: body is not JSON (${json.problem})`);
   const now = new Date();
-  const events = securityReportsToEvents(report, {
+  const { events, overCap } = securityReportBatch(json.value, {
     userAgent: c.req.header("user-agent"),
     environment: url.searchParams.get("sentry_environment") ?? undefined,
     release: url.searchParams.get("sentry_release") ?? undefined,
     now,
-  });
-  // One event per envelope, as the envelope format requires; a batch answers
-  // with the first failure so the sender never sees 200 for a lost report.
-  let last: PipelineResult | undefined;
-  for (const event of events) {
-    last = await runPipeline(eventToEnvelope(event, now), pipelineContext(c, auth));
-    if (last.status !== 200) break;
-  }
-  return last ? respond(c, last) : c.json({}, 200);
+  }, limits.maxSecurityReports);
+  // Reports past the cap are dropped, not refused: a browser never resends, so the first ones still count.
+  const dropped: Outcome[] = overCap > 0 ? [{ category: "security", reason: "invalid", quantity: overCap, detail: "too_large" }] : [];
+  // One event per envelope, as the protocol requires, counted and answered as one batch.
+  const answer = await runBatch(events.map((event) => eventToEnvelope(event, now)), { ...pipelineContext(c, auth), now }, dropped);
+  const counts = { reports: events.length + overCap, accepted: answer.accepted, rate_limited: answer.rateLimited, over_cap: overCap };
+  return c.json({ ...answer.body, ...counts }, answer.status as 200, answer.headers);
 }
 
 function projectIdParam(c: Ctx): string {
@@ -163,7 +165,7 @@ function projectIdParam(c: Ctx): string {
   return id;
 }
 
-/** Store and security bodies are one JSON document, read whole: under maxBufferedBytes. */
+/** Store bodies are one JSON document, read whole: under maxBufferedBytes. */
 function heldWhole(limits: RelayConfig["limits"]) {
   return {
     maxCompressedBytes: Math.min(limits.maxCompressedBytes, limits.maxBufferedBytes),
