@@ -18,6 +18,8 @@ describe("parseConfig", () => {
       maxEventBytes: 1024 * 1024,
       quotaTimeoutMs: 1000,
       quotaLeases: true,
+      anonymousReportsPerMinute: 60,
+      maxSecurityReports: 100,
     });
     expect(result.config.projects["1"]!.allowedOrigins).toEqual(["*"]);
   });
