@@ -47,7 +47,7 @@ replayRoutes.post("/projects/:projectId/replay", async (c) => {
   const dsn = parsed.data.upstream ?? project.upstream;
   if (!dsn) throw new RelayError(400, `project ${projectId} has no upstream; give one as "upstream"`);
   const checked = parsed.data.upstream ? dsnSchema.safeParse(dsn) : undefined;
-  if (checked && !checked.success) throw new RelayError(400, `invalid upstream DSN ${dsn}: ${checked.error.issues[0]!.message}`);
+  if (checked && !checked.success) throw new RelayError(400, `invalid upstream DSN: ${checked.error.issues[0]!.message}`);
   const bucket = c.env.ARCHIVE;
   if (!bucket) throw new RelayError(503, "no ARCHIVE R2 binding");
 

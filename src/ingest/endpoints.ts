@@ -173,8 +173,12 @@ function heldWhole(limits: RelayConfig["limits"]) {
   };
 }
 
+const MAX_PARSE_MESSAGE = 256;
+const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}...` : text);
+
 function asEnvelopeError(err: unknown): never {
-  if (err instanceof EnvelopeError) throw new RelayError(400, `invalid envelope: ${err.message}`);
+  // The parser's messages may quote a value from the body (an item type): only so much of it.
+  if (err instanceof EnvelopeError) throw new RelayError(400, `invalid envelope: ${cut(err.message, MAX_PARSE_MESSAGE)}`);
   throw err;
 }
 
