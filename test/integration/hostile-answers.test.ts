@@ -129,6 +129,14 @@ describe("project ids are looked up by own keys only", () => {
     expect(upstream.calls).toHaveLength(0);
   });
 
+  it.each(names)("an event whose top-level key is %s is scrubbed and forwarded, never a 500", async (name) => {
+    const event = `{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc","${name}":{"stacktrace":{"frames":[{"vars":{"email":"jane@example.com"}}]},"0":{"a":1}}}`;
+    const res = await relay(post("/api/42/envelope/", `{}\n{"type":"event"}\n${event}`, sentryAuth()));
+    expect(res.status).toBe(200);
+    expect(upstream.calls).toHaveLength(1);
+    expect(upstream.calls[0]!.text).not.toContain("jane@example.com");
+  });
+
   it("a project whose id is a number still resolves", async () => {
     const res = await relay(post("/api/42/envelope/", errorEnvelope(), sentryAuth()));
     expect(res.status).toBe(200);
