@@ -11,7 +11,7 @@ import type { Outcome } from "./outcomes";
 import { normalizeEventId } from "./envelope/event-id";
 import { filterEnvelope } from "./filters/stage";
 import { bookFor, counterFor, spikeCounterFor } from "./limits/books";
-import { enforceLimits } from "./limits/enforce";
+import { enforceLimits, type LimitContext } from "./limits/enforce";
 import { formatRateLimits, parseRateLimits, retryAfterSeconds, type RateLimit } from "./limits/header";
 import { effectiveQuotas } from "./limits/overrides";
 import { activeUpstreamLimits, rememberUpstreamLimits } from "./limits/upstream-limits";
@@ -33,6 +33,8 @@ export interface PipelineContext {
   original?: { bytes: Uint8Array; gzipped?: Uint8Array };
   /** Work that may finish after the answer (a standalone client report). */
   waitUntil?: (promise: Promise<unknown>) => void;
+  /** Already counted against quotas with the rest of its batch (`limitContext`): stage 3 is not run again. */
+  counted?: true;
 }
 
 export interface PipelineResult extends Verdict {
@@ -73,17 +75,9 @@ async function stages(envelope: Envelope, ctx: PipelineContext): Promise<Pipelin
 
   // 3. limit: quotas and the upstream's own limits, item by item.
   const now = ctx.now.getTime();
-  const limited = await enforceLimits(filtered.envelope, {
-    projectId: ctx.projectId,
-    publicKey: ctx.publicKey,
-    quotas: await effectiveQuotas(ctx.env, ctx.projectId, ctx.project.quotas, now, ctx.config.limits.quotaTimeoutMs),
-    upstreamLimits: activeUpstreamLimits(ctx.projectId, now),
-    book: bookFor(ctx.projectId, ctx.config.limits.quotaLeases),
-    counter: counterFor(ctx.env, ctx.projectId),
-    failure: ctx.project.quotaFailure,
-    timeoutMs: ctx.config.limits.quotaTimeoutMs,
-    now,
-  });
+  const limited = ctx.counted
+    ? { envelope: filtered.envelope, outcomes: [], limits: [] }
+    : await enforceLimits(filtered.envelope, await limitContext(ctx));
   outcomes.push(...limited.outcomes);
   if (limited.envelope.items.length === 0) {
     return { ...rateLimitedWhole(limited.limits, now), outcomes };
@@ -128,6 +122,22 @@ async function stages(envelope: Envelope, ctx: PipelineContext): Promise<Pipelin
     rememberUpstreamLimits(ctx.projectId, parseRateLimits(delivery.upstream.headers, delivery.upstream.status, now), now);
   }
   return { ...withOurLimits(deliveryVerdict(delivery), limited.limits, now), outcomes, reported: true };
+}
+
+/** What stage 3 needs to count a project's envelopes against its quotas. */
+export async function limitContext(ctx: PipelineContext): Promise<LimitContext> {
+  const now = ctx.now.getTime();
+  return {
+    projectId: ctx.projectId,
+    publicKey: ctx.publicKey,
+    quotas: await effectiveQuotas(ctx.env, ctx.projectId, ctx.project.quotas, now, ctx.config.limits.quotaTimeoutMs),
+    upstreamLimits: activeUpstreamLimits(ctx.projectId, now),
+    book: bookFor(ctx.projectId, ctx.config.limits.quotaLeases),
+    counter: counterFor(ctx.env, ctx.projectId),
+    failure: ctx.project.quotaFailure,
+    timeoutMs: ctx.config.limits.quotaTimeoutMs,
+    now,
+  };
 }
 
 /** A client report on its own, for a project whose events have all been dropped for a while. */

@@ -1,7 +1,8 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { quotaListSchema, type ProjectConfig } from "../config/schema";
-import { RelayError } from "../http/errors";
+import { projectById } from "../config/projects";
+import { quotaListSchema, type ProjectConfig, type RelayConfig } from "../config/schema";
+import { quoted, RelayError } from "../http/errors";
 import type { AppEnv } from "../ingest/endpoints";
 import { counterFailures } from "../limits/failures";
 import { OVERRIDE_TTL_MS, remember } from "../limits/overrides";
@@ -10,12 +11,12 @@ import { OVERRIDE_TTL_MS, remember } from "../limits/overrides";
 export const adminQuotas = new Hono<AppEnv>();
 
 adminQuotas.get("/projects/:projectId/quotas", async (c) => {
-  const { projectId, project } = configured(c.get("config").projects, c.req.param("projectId"));
+  const { projectId, project } = configured(c.get("config"), c.req.param("projectId"));
   return c.json(await describe(c.env, projectId, project));
 });
 
 adminQuotas.put("/projects/:projectId/quotas", async (c) => {
-  const { projectId, project } = configured(c.get("config").projects, c.req.param("projectId"));
+  const { projectId, project } = configured(c.get("config"), c.req.param("projectId"));
   let body: unknown;
   try {
     body = await c.req.json();
@@ -33,15 +34,15 @@ adminQuotas.put("/projects/:projectId/quotas", async (c) => {
 });
 
 adminQuotas.delete("/projects/:projectId/quotas", async (c) => {
-  const { projectId, project } = configured(c.get("config").projects, c.req.param("projectId"));
+  const { projectId, project } = configured(c.get("config"), c.req.param("projectId"));
   await counter(c.env, projectId).setOverride(null);
   remember(projectId, null, Date.now());
   return c.json(await describe(c.env, projectId, project));
 });
 
-function configured(projects: Record<string, ProjectConfig>, projectId: string): { projectId: string; project: ProjectConfig } {
-  const project = projects[projectId];
-  if (!project) throw new RelayError(404, `unknown project ${projectId}`);
+function configured(config: RelayConfig, projectId: string): { projectId: string; project: ProjectConfig } {
+  const project = projectById(config, projectId);
+  if (!project) throw new RelayError(404, `unknown project ${quoted(projectId)}`);
   return { projectId, project };
 }
 

@@ -1,7 +1,8 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { dsn as dsnSchema } from "../config/schema";
-import { RelayError } from "../http/errors";
+import { projectById } from "../config/projects";
+import { quoted, RelayError } from "../http/errors";
 import type { AppEnv } from "../ingest/endpoints";
 import { archivedEnvelope, hourPath } from "../forward/archive";
 import { spoolEnvelope } from "../forward/spool";
@@ -29,8 +30,8 @@ export const replayRoutes = new Hono<AppEnv>();
 
 replayRoutes.post("/projects/:projectId/replay", async (c) => {
   const projectId = c.req.param("projectId");
-  const project = c.get("config").projects[projectId];
-  if (!project) throw new RelayError(404, `unknown project ${projectId}`);
+  const project = projectById(c.get("config"), projectId);
+  if (!project) throw new RelayError(404, `unknown project ${quoted(projectId)}`);
   let json: unknown;
   try {
     json = await c.req.json();
@@ -46,7 +47,7 @@ replayRoutes.post("/projects/:projectId/replay", async (c) => {
   const dsn = parsed.data.upstream ?? project.upstream;
   if (!dsn) throw new RelayError(400, `project ${projectId} has no upstream; give one as "upstream"`);
   const checked = parsed.data.upstream ? dsnSchema.safeParse(dsn) : undefined;
-  if (checked && !checked.success) throw new RelayError(400, `invalid upstream DSN ${dsn}: ${checked.error.issues[0]!.message}`);
+  if (checked && !checked.success) throw new RelayError(400, `invalid upstream DSN: ${checked.error.issues[0]!.message}`);
   const bucket = c.env.ARCHIVE;
   if (!bucket) throw new RelayError(503, "no ARCHIVE R2 binding");
 

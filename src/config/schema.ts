@@ -228,6 +228,20 @@ const limits = z
     quotaTimeoutMs: z.number().int().positive().default(1000),
     /** Lease quota in batches (the default); false asks the counter for every item, for comparison. */
     quotaLeases: z.boolean().default(true),
+    /**
+     * Client reports a project takes per minute from senders without a key
+     * (the tunnel's dsn-less reports), counted in its quota counter apart
+     * from its own quotas; 0 refuses them all.
+     */
+    anonymousReportsPerMinute: z.number().int().min(0).default(60),
+    /**
+     * Reports one security request may carry (a Reporting API batch): the
+     * rest are dropped with an `invalid` outcome. Chromium queues at most 100
+     * reports, so no browser sends more in one upload; each kept report is
+     * one upstream request, so on the Workers Free plan (50 subrequests per
+     * request) keep it below that.
+     */
+    maxSecurityReports: z.number().int().min(1).default(100),
   })
   .prefault({});
 

@@ -1,4 +1,5 @@
 import { loadConfig } from "../config/load";
+import { projectById } from "../config/projects";
 import { itemCategory, itemQuantity } from "../envelope/categories";
 import { EnvelopeError } from "../envelope/errors";
 import { parseEnvelope } from "../envelope/parse";
@@ -25,7 +26,7 @@ export async function consumeSpool(batch: MessageBatch<SpoolMessage>, env: Env, 
   const config = loadConfig(env.RELAY_CONFIG);
   for (const message of batch.messages) {
     const spooled = message.body;
-    const project = config.ok ? config.config.projects[spooled.projectId] : undefined;
+    const project = config.ok ? projectById(config.config, spooled.projectId) : undefined;
     if (!config.ok) {
       message.retry({ delaySeconds: 60 });
       continue;

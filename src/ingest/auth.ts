@@ -1,4 +1,5 @@
 import type { ProjectConfig, RelayConfig } from "../config/schema";
+import { projectById } from "../config/projects";
 import { RelayError } from "../http/errors";
 
 /** The parts of a DSN the relay needs: `scheme://publicKey@host/path/projectId`. */
@@ -30,7 +31,8 @@ export function parseDsn(value: string): Dsn | undefined {
  * Relay accepts the `sentry_` prefix on each name as optional.
  */
 export function parseAuthHeader(value: string): Record<string, string> {
-  const fields: Record<string, string> = {};
+  // Names are the sender's: no prototype to resolve `__proto__` or `constructor` against.
+  const fields: Record<string, string> = Object.create(null);
   const body = value.replace(/^\s*sentry\s+/i, "");
   for (const part of body.split(",")) {
     const eq = part.indexOf("=");
@@ -82,7 +84,7 @@ export function authenticate(
 
   const projectId = sources.pathProjectId ?? dsn?.projectId;
   if (projectId === undefined) throw new RelayError(400, "missing project id: use /api/<project>/envelope/ or a dsn in the envelope header");
-  const project = config.projects[projectId];
+  const project = projectById(config, projectId);
   if (!project) throw new RelayError(403, `unknown project ${projectId}`);
   if (!project.keys.includes(publicKey.toLowerCase())) {
     throw new RelayError(401, `unknown public key for project ${projectId}`);

@@ -1,5 +1,5 @@
 import { cors } from "hono/cors";
-import { RelayError } from "../http/errors";
+import { quoted, RelayError } from "../http/errors";
 
 /** Headers browser SDKs send and read, as Relay allows and exposes them. */
 const ALLOW_HEADERS = [
@@ -63,6 +63,6 @@ export function originAllowed(origin: string, allowed: readonly string[]): boole
 export function checkOrigin(headers: Headers, allowed: readonly string[], projectId: string): void {
   const origin = requestOrigin(headers);
   if (origin !== undefined && !originAllowed(origin, allowed)) {
-    throw new RelayError(403, `origin ${origin} is not allowed for project ${projectId}`);
+    throw new RelayError(403, `origin ${quoted(origin)} is not allowed for project ${projectId}`);
   }
 }

@@ -5,12 +5,17 @@ import { EnvelopeError } from "../envelope/errors";
 import { readEnvelopeStream } from "../envelope/stream-read";
 import type { Envelope, EnvelopeHeader } from "../envelope/types";
 import { R2Staging } from "../forward/staging";
-import { RelayError } from "../http/errors";
+import { quoted, RelayError } from "../http/errors";
+import { parseJsonBytes } from "../json/bounded";
+import type { Outcome } from "../outcomes";
 import { runPipeline, type PipelineResult } from "../pipeline";
 import { authenticate, requestPublicKey, type Authenticated } from "./auth";
 import { readBody, readBodyStream } from "./body";
-import { checkOrigin, originAllowed, requestOrigin } from "./cors";
-import { securityReportsToEvents } from "./security";
+import { chargeAnonymousReport, gateOnHeader, routeByOrigin } from "./anonymous";
+import { ANONYMOUS_REPORT_MAX_BYTES, anonymousClientReports, missingKey } from "./client-report";
+import { checkOrigin } from "./cors";
+import { runBatch } from "./batch";
+import { securityReportBatch } from "./security";
 import { decodeStoreBody, eventToEnvelope } from "./store";
 import { overCap } from "./caps";
 
@@ -25,24 +30,44 @@ export async function envelopeEndpoint(c: Ctx): Promise<Response> {
   // Cheap refusals first: a request that names its key is checked before its body is read.
   if (requestKey !== undefined) authorize(c, authenticate(config, { pathProjectId, requestKey }));
   const authFor = (header: EnvelopeHeader) => authorize(c, authenticate(config, { pathProjectId, requestKey, envelopeDsn: header.dsn }));
+  // Otherwise the envelope header's dsn is the credential: checked as soon as it has arrived.
+  const gate = requestKey === undefined ? (header: EnvelopeHeader | undefined) => (authFor(header ?? {}), Infinity) : undefined;
   return withStaging(c, authFor, async (body) => {
     const auth = authFor(body.envelope.header);
     return respond(c, await runPipeline(body.envelope, pipelineContext(c, auth, body)));
-  });
+  }, gate);
 }
 
-/** The browser SDK's `tunnel` target: the project and key come from the envelope's `dsn`. */
+/**
+ * The browser SDK's `tunnel` target: the project and key come from the
+ * envelope's `dsn`. Without a key or a dsn only a small, schema-valid client
+ * report gets in (some SDKs send them with a bare `{}` header): held to
+ * `ANONYMOUS_REPORT_MAX_BYTES` while it is read, rebuilt from its checked
+ * value, routed by origin and counted against the project's allowance.
+ */
 export async function tunnelEndpoint(c: Ctx): Promise<Response> {
   const config = c.get("config");
   const requestKey = requestPublicKey(c.req.raw.headers, new URL(c.req.url));
-  const authFor = (header: EnvelopeHeader, envelope?: Envelope) =>
-    header.dsn === undefined && requestKey === undefined
-      ? routeWithoutDsn(config, envelope, c.req.raw.headers)
-      : authorize(c, authenticate(config, { requestKey, envelopeDsn: header.dsn }));
+  const anonymous = (header: EnvelopeHeader | undefined) => requestKey === undefined && header?.dsn === undefined;
+  const keyed = (header: EnvelopeHeader) => authorize(c, authenticate(config, { requestKey, envelopeDsn: header.dsn }));
+  // Asked before a payload is staged: a keyless envelope with one is no client report.
+  const authFor = (header: EnvelopeHeader) => {
+    if (anonymous(header)) throw missingKey();
+    return keyed(header);
+  };
+  const gate = requestKey === undefined
+    ? (header: EnvelopeHeader | undefined) => (anonymous(header) ? ANONYMOUS_REPORT_MAX_BYTES : (keyed(header!), Infinity))
+    : undefined;
   return withStaging(c, authFor, async (body) => {
-    const auth = authFor(body.envelope.header, body.envelope);
-    return respond(c, await runPipeline(body.envelope, pipelineContext(c, auth, body)));
-  });
+    if (!anonymous(body.envelope.header)) {
+      return respond(c, await runPipeline(body.envelope, pipelineContext(c, keyed(body.envelope.header), body)));
+    }
+    const reports = anonymousClientReports(body.envelope);
+    const auth = routeByOrigin(config, c.req.raw.headers);
+    await chargeAnonymousReport({ env: c.env, config, projectId: auth.projectId, now: Date.now() });
+    // No body bytes: only the rebuilt envelope goes on, upstream or to the archive.
+    return respond(c, await runPipeline(reports, pipelineContext(c, auth)));
+  }, gate);
 }
 
 /**
@@ -68,13 +93,15 @@ async function withStaging(
   c: Ctx,
   authFor: (header: EnvelopeHeader) => Authenticated,
   handle: (body: EnvelopeBody) => Promise<Response>,
+  gate?: (header: EnvelopeHeader | undefined) => number,
 ): Promise<Response> {
   const { limits } = c.get("config");
   const bucket = c.env.ARCHIVE;
   let staging: R2Staging | undefined;
   try {
     const body = await readBodyStream(c.req.raw, { ...limits, keepCopyBytes: KEEP_COMPRESSED_BYTES });
-    const read = await readEnvelopeStream(body.source, {
+    const source = gate ? gateOnHeader(body.source, gate) : body.source;
+    const read = await readEnvelopeStream(source, {
       streamItemBytes: limits.streamItemBytes,
       maxBufferedBytes: limits.maxBufferedBytes,
       tooLarge: () => new RelayError(413, `envelope exceeds ${limits.maxBufferedBytes} bytes outside streamed attachments (maxBufferedBytes)`),
@@ -87,34 +114,6 @@ async function withStaging(
     const done = staging?.cleanup().catch((err) => console.error(`edge-relay: could not delete staged payloads: ${(err as Error).message}`));
     if (done) waitUntil(c, done);
   }
-}
-
-/**
- * Browser SDKs send some client reports through the tunnel with a bare `{}`
- * header. They carry no user data, only the SDK's own counts, so they go to
- * the one project that names the page's origin (or, failing that, the one
- * project that admits it at all); anything else without a dsn cannot be
- * routed and is refused.
- */
-function routeWithoutDsn(config: RelayConfig, envelope: Envelope | undefined, headers: Headers): Authenticated {
-  // Without the envelope (about to stage a large payload) it is not only client reports.
-  const onlyClientReports = envelope !== undefined && envelope.items.length > 0 && envelope.items.every((item) => item.header.type === "client_report");
-  if (!onlyClientReports) {
-    throw new RelayError(400, "tunnel envelope has no dsn in its header: cannot tell which project it is for");
-  }
-  const origin = requestOrigin(headers);
-  const admitting = (explicitOnly: boolean) => Object.entries(config.projects).filter(([, project]) => {
-    const allowed = explicitOnly ? project.allowedOrigins.filter((o) => o !== "*") : project.allowedOrigins;
-    return origin !== undefined && originAllowed(origin, allowed);
-  });
-  // A project that names the origin outranks those that allow any.
-  const named = admitting(true);
-  const candidates = named.length === 1 ? named : admitting(false);
-  if (candidates.length !== 1) {
-    throw new RelayError(400, `client report without a dsn: ${candidates.length} projects accept origin ${origin ?? "(none)"}, so it cannot be routed`);
-  }
-  const [projectId, project] = candidates[0]!;
-  return { projectId, project, publicKey: project.keys[0]! };
 }
 
 /** `POST /api/:projectId/store/`: one JSON event, as raven-era SDKs send. */
@@ -137,37 +136,36 @@ export async function securityEndpoint(c: Ctx): Promise<Response> {
     pathProjectId: projectIdParam(c),
     requestKey: requestPublicKey(c.req.raw.headers, url),
   }));
-  const body = await readBody(c.req.raw, heldWhole(config.limits));
-  let report: unknown;
-  try {
-    report = JSON.parse(new TextDecoder().decode(body.bytes));
-  } catch {
-    throw new RelayError(400, "invalid security report: body is not JSON");
-  }
+  // Relay takes a security body up to max_event_size: however many reports it holds, it is one event's worth.
+  const { limits } = config;
+  const body = await readBody(c.req.raw, {
+    maxCompressedBytes: Math.min(limits.maxCompressedBytes, limits.maxEventBytes),
+    maxDecompressedBytes: Math.min(limits.maxDecompressedBytes, limits.maxEventBytes),
+  });
+  const json = parseJsonBytes(body.bytes);
+  if (!json.ok) throw new RelayError(400, `invalid security report: body is not JSON (${json.problem})`);
   const now = new Date();
-  const events = securityReportsToEvents(report, {
+  const { events, overCap } = securityReportBatch(json.value, {
     userAgent: c.req.header("user-agent"),
     environment: url.searchParams.get("sentry_environment") ?? undefined,
     release: url.searchParams.get("sentry_release") ?? undefined,
     now,
-  });
-  // One event per envelope, as the envelope format requires; a batch answers
-  // with the first failure so the sender never sees 200 for a lost report.
-  let last: PipelineResult | undefined;
-  for (const event of events) {
-    last = await runPipeline(eventToEnvelope(event, now), pipelineContext(c, auth));
-    if (last.status !== 200) break;
-  }
-  return last ? respond(c, last) : c.json({}, 200);
+  }, limits.maxSecurityReports);
+  // Reports past the cap are dropped, not refused: a browser never resends, so the first ones still count.
+  const dropped: Outcome[] = overCap > 0 ? [{ category: "security", reason: "invalid", quantity: overCap, detail: "too_large" }] : [];
+  // One event per envelope, as the protocol requires, counted and answered as one batch.
+  const answer = await runBatch(events.map((event) => eventToEnvelope(event, now)), { ...pipelineContext(c, auth), now }, dropped);
+  const counts = { reports: events.length + overCap, accepted: answer.accepted, rate_limited: answer.rateLimited, over_cap: overCap };
+  return c.json({ ...answer.body, ...counts }, answer.status as 200, answer.headers);
 }
 
 function projectIdParam(c: Ctx): string {
   const id = c.req.param("projectId") ?? "";
-  if (!/^\d+$/.test(id)) throw new RelayError(400, `invalid project id "${id}" in the URL`);
+  if (!/^\d+$/.test(id)) throw new RelayError(400, `invalid project id ${quoted(id)} in the URL`);
   return id;
 }
 
-/** Store and security bodies are one JSON document, read whole: under maxBufferedBytes. */
+/** Store bodies are one JSON document, read whole: under maxBufferedBytes. */
 function heldWhole(limits: RelayConfig["limits"]) {
   return {
     maxCompressedBytes: Math.min(limits.maxCompressedBytes, limits.maxBufferedBytes),
@@ -175,8 +173,12 @@ function heldWhole(limits: RelayConfig["limits"]) {
   };
 }
 
+const MAX_PARSE_MESSAGE = 256;
+const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}...` : text);
+
 function asEnvelopeError(err: unknown): never {
-  if (err instanceof EnvelopeError) throw new RelayError(400, `invalid envelope: ${err.message}`);
+  // The parser's messages may quote a value from the body (an item type): only so much of it.
+  if (err instanceof EnvelopeError) throw new RelayError(400, `invalid envelope: ${cut(err.message, MAX_PARSE_MESSAGE)}`);
   throw err;
 }
 

@@ -1,5 +1,5 @@
 import { newEventId } from "../envelope/event-id";
-import { RelayError } from "../http/errors";
+import { quoted, RelayError } from "../http/errors";
 
 type Json = Record<string, unknown>;
 type Pair = [string, string];
@@ -34,20 +34,45 @@ interface Draft {
  * report; other types in a batch are skipped, as Relay drops them.
  */
 export function securityReportsToEvents(body: unknown, ctx: SecurityContext): Json[] {
+  return securityReportBatch(body, ctx, Infinity).events;
+}
+
+export interface SecurityBatch {
+  events: Json[];
+  /** csp-violation reports after the first `maxReports`: dropped unread. */
+  overCap: number;
+}
+
+/** Names of skipped report types an error repeats. */
+const NAMED_SKIPPED = 3;
+
+/**
+ * `securityReportsToEvents` for at most `maxReports` reports: those after
+ * the first `maxReports` csp-violations of a Reporting API batch are counted,
+ * not converted, so a request's work and the upstream requests it causes stay
+ * bounded however many reports it carries.
+ */
+export function securityReportBatch(body: unknown, ctx: SecurityContext, maxReports: number): SecurityBatch {
   if (!Array.isArray(body)) {
     if (!isObject(body)) throw invalid("expected a JSON object or a Reporting API array");
-    return [finish(singleReport(body, ""), ctx)];
+    return { events: [finish(singleReport(body, ""), ctx)], overCap: 0 };
   }
   if (body.length === 0) throw invalid("empty report list");
-  const skipped = new Set<string>();
+  const skipped: string[] = [];
   const drafts: Draft[] = [];
+  let overCap = 0;
   body.forEach((report, index) => {
     if (!isObject(report)) throw invalid(`report ${index} is not an object`);
-    if (report.type === "csp-violation") drafts.push(singleReport(report, `report ${index}: `));
-    else skipped.add(String(report.type));
+    if (report.type !== "csp-violation") {
+      if (skipped.length < NAMED_SKIPPED && !skipped.includes(String(report.type))) skipped.push(String(report.type));
+    } else if (drafts.length < maxReports) {
+      drafts.push(singleReport(report, `report ${index}: `));
+    } else {
+      overCap++;
+    }
   });
-  if (drafts.length === 0) throw invalid(`no csp-violation report in the list (got ${[...skipped].join(", ")})`);
-  return drafts.map((draft) => finish(draft, ctx));
+  if (drafts.length === 0) throw invalid(`no csp-violation report in the list (got ${skipped.map((type) => quoted(type)).join(", ")})`);
+  return { events: drafts.map((draft) => finish(draft, ctx)), overCap };
 }
 
 /** The kind of a security event, read from its interface as Relay infers the event type. */
@@ -65,7 +90,7 @@ function singleReport(report: Json, where: string): Draft {
   if ("known-pins" in report) return hpkpDraft(report, where);
   if ("expect-staple-report" in report) return expectStapleDraft(objectField(report, "expect-staple-report", where), where);
   if ("expect-ct-report" in report) return expectCtDraft(objectField(report, "expect-ct-report", where), where);
-  if (typeof report.type === "string") throw invalid(`${where}unsupported report type "${report.type}"`);
+  if (typeof report.type === "string") throw invalid(`${where}unsupported report type ${quoted(report.type)}`);
   throw invalid(`${where}expected csp-report, expect-ct-report, expect-staple-report or an HPKP report`);
 }
 
@@ -313,7 +338,8 @@ function readFields(raw: Json, fields: Field[], keepOthers: boolean): Json {
   for (const field of fields) {
     for (const key of [field[0], field[0].replace(/_/g, "-"), ...field.slice(2)]) byKey.set(key as string, field);
   }
-  const others: Json = {};
+  // Keys are the sender's: without a prototype, `__proto__` is kept as a plain field.
+  const others: Json = Object.create(null);
   for (const [key, value] of Object.entries(raw)) {
     const field = byKey.get(key);
     if (!field) {

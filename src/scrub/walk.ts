@@ -151,7 +151,8 @@ function typesOf(path: readonly Segment[], key: string, rootType: string): strin
   const depth = path.length;
   const parent = path[depth - 1];
   const grand = path[depth - 2];
-  if (depth === 0) return rootType === "event" ? ROOT_CHILD_TYPES[key] ?? [] : [];
+  // Keys are the sender's: own entries only, or `constructor` would find Object.
+  if (depth === 0) return rootType === "event" && Object.hasOwn(ROOT_CHILD_TYPES, key) ? ROOT_CHILD_TYPES[key]! : [];
   const isIndex = /^\d+$/.test(key);
   if (key === "stacktrace" && parent!.types.some((t) => t === "exception" || t === "thread")) return ["stacktrace"];
   if (!isIndex) return [];

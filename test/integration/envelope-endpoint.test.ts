@@ -138,7 +138,7 @@ describe("configuration", () => {
     const bad = JSON.stringify({ projects: { "42": { keys: [KEY], upstream: "nope" } } });
     const res = await relay(post("/api/42/envelope/", errorEnvelope(), sentryAuth()), bad);
     expect(res.status).toBe(500);
-    expect(((await res.json()) as { detail: string }).detail).toBe("invalid RELAY_CONFIG: projects.42.upstream: not a URL");
+    expect(((await res.json()) as { detail: string }).detail).toBe("invalid RELAY_CONFIG at projects.42.upstream (details in the worker log)");
     const ready = await relay(new Request("http://relay.test/readyz"), bad);
     expect(ready.status).toBe(503);
     expect(((await ready.json()) as { detail: string }).detail).toContain("projects.42.upstream");

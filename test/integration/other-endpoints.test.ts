@@ -99,10 +99,10 @@ describe("POST /tunnel", () => {
     expect(JSON.parse(call.text.split("\n")[0]!).dsn).toBe(UPSTREAM_DSN);
   });
 
-  it("answers 400 to an envelope with no dsn, and 401/403 to bad ones", async () => {
+  it("answers 401 to an envelope with no dsn, and 401/403 to bad ones", async () => {
     const none = await relay(post("/tunnel", errorEnvelope()));
-    expect(none.status).toBe(400);
-    expect(((await none.json()) as { detail: string }).detail).toContain("no dsn");
+    expect(none.status).toBe(401);
+    expect(((await none.json()) as { detail: string }).detail).toContain("missing authorization information");
     const wrongKey = await relay(post("/tunnel", errorEnvelope({ dsn: `https://${"9".repeat(32)}@x/42` })));
     expect(wrongKey.status).toBe(401);
     const wrongProject = await relay(post("/tunnel", errorEnvelope({ dsn: `https://${KEY}@x/999` })));
@@ -119,8 +119,8 @@ describe("POST /tunnel", () => {
     expect(upstream.calls[0]!.text).toContain('"discarded_events"');
     // Projects 43, 44 and 45 allow any origin: ambiguous, refused, nothing sent.
     const ambiguous = await relay(post("/tunnel", report, { origin: "https://elsewhere.example.org" }));
-    expect(ambiguous.status).toBe(400);
-    expect(((await ambiguous.json()) as { detail: string }).detail).toContain("3 projects accept origin https://elsewhere.example.org");
+    expect(ambiguous.status).toBe(401);
+    expect(((await ambiguous.json()) as { detail: string }).detail).toContain('3 projects accept origin "https://elsewhere.example.org"');
     expect(upstream.calls).toHaveLength(1);
   });
 
@@ -155,7 +155,7 @@ describe("CORS for browser SDKs", () => {
     const res = await relay(post("/api/42/envelope/", errorEnvelope(), { ...sentryAuth(), origin: "https://evil.example.net" }));
     expect(res.status).toBe(403);
     expect(res.headers.get("access-control-allow-origin")).toBe("https://evil.example.net");
-    expect(((await res.json()) as { detail: string }).detail).toContain("origin https://evil.example.net is not allowed");
+    expect(((await res.json()) as { detail: string }).detail).toContain(`origin "https://evil.example.net" is not allowed`);
     expect(upstream.calls).toHaveLength(0);
   });
 });

@@ -108,6 +108,6 @@ describe("scrubbing in the pipeline", () => {
     const config = testConfig({}, { scrub: { rules: [{ selector: "$string", pattern: "([a-z" }] } });
     const res = await relay(post("/api/42/envelope/", envelopeWith(piiEvent), sentryAuth()), config);
     expect(res.status).toBe(500);
-    expect(((await res.json()) as { detail: string }).detail).toContain("projects.42.scrub.rules.0.pattern: invalid regular expression");
+    expect(((await res.json()) as { detail: string }).detail).toBe("invalid RELAY_CONFIG at projects.42.scrub.rules.0.pattern (details in the worker log)");
   });
 });

@@ -32,6 +32,8 @@ describe("parseConfig", () => {
       maxReplayCompressedBytes: 10 * 1024 * 1024,
       quotaTimeoutMs: 1000,
       quotaLeases: true,
+      anonymousReportsPerMinute: 60,
+      maxSecurityReports: 100,
     });
     expect(result.config.projects["1"]!.allowedOrigins).toEqual(["*"]);
   });

@@ -268,7 +268,7 @@ describe("invalid reports", () => {
     ["an empty object", {}, "expected csp-report, expect-ct-report, expect-staple-report or an HPKP report"],
     ["an empty list", [], "empty report list"],
     ["a list of non-objects", [1], "report 0 is not an object"],
-    ["a list without csp-violation", [{ type: "deprecation", body: {} }, { type: "intervention", body: {} }], "no csp-violation report in the list (got deprecation, intervention)"],
+    ["a list without csp-violation", [{ type: "deprecation", body: {} }, { type: "intervention", body: {} }], 'no csp-violation report in the list (got "deprecation", "intervention")'],
     ["an unsupported single report", { type: "network-error", body: {} }, 'unsupported report type "network-error"'],
     ["csp-report that is a string", { "csp-report": "x" }, "csp-report is not an object"],
     ["csp-report without directives", { "csp-report": {} }, "no known CSP directive in effective-directive or violated-directive"],
