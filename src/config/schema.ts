@@ -3,6 +3,7 @@ import { DATA_CATEGORIES } from "../envelope/categories";
 import type { DataCategory } from "../envelope/types";
 import { BUILTIN_NAMES, builtinRule } from "../scrub/builtins";
 import { parseSelector } from "../scrub/selector";
+import { DEFAULT_BOOK_KEYS } from "../limits/leases";
 
 const publicKey = z
   .string()
@@ -194,6 +195,12 @@ const limits = z
     quotaTimeoutMs: z.number().int().positive().default(1000),
     /** Lease quota in batches (the default); false asks the counter for every item, for comparison. */
     quotaLeases: z.boolean().default(true),
+    /**
+     * Keys one lease book holds in an isolate, least recently used forgotten
+     * first: the cap on memory keyed by fingerprints (about 220 B a key; the
+     * default holds a flooded project's spike book near 2.1 MiB).
+     */
+    leaseBookKeys: z.number().int().min(100).default(DEFAULT_BOOK_KEYS),
   })
   .prefault({});
 

@@ -1,17 +1,22 @@
 import type { Env } from "../env";
 import type { LeaseCall } from "./leases";
-import { LeaseBook } from "./leases";
+import { DEFAULT_BOOK_KEYS, LeaseBook } from "./leases";
 
-/** One lease book per project (and leasing mode) per isolate. */
+/**
+ * One lease book per project (and leasing mode) per isolate: keyed by
+ * configured project ids, so bounded by the config; each book bounds its own
+ * keys (see DEFAULT_BOOK_KEYS).
+ */
 const books = new Map<string, LeaseBook>();
 
-export function bookFor(projectId: string, leasing: boolean): LeaseBook {
+export function bookFor(projectId: string, leasing: boolean, maxKeys: number = DEFAULT_BOOK_KEYS): LeaseBook {
   const name = `${projectId}/${leasing ? "lease" : "exact"}`;
   let book = books.get(name);
   if (!book) {
-    book = new LeaseBook(leasing);
+    book = new LeaseBook(leasing, maxKeys);
     books.set(name, book);
   }
+  book.resize(maxKeys);
   return book;
 }
 
