@@ -3,6 +3,7 @@ import type { Envelope } from "./envelope/types";
 import type { Env } from "./env";
 import { serializeEnvelope } from "./envelope/serialize";
 import { recordOutcomes, reportIsDue, takeClientReport } from "./forward/client-reports";
+import { breakerTiming } from "./forward/breaker";
 import { deliver } from "./forward/deliver";
 import { accepted, sendToUpstream, upstreamTarget } from "./forward/upstream";
 import { deliveryVerdict, type Verdict } from "./forward/verdict";
@@ -122,6 +123,7 @@ async function stages(envelope: Envelope, ctx: PipelineContext): Promise<Pipelin
     clientIp: ctx.project.scrub.scrubIpAddresses ? undefined : ctx.clientIp,
     userAgent: ctx.userAgent,
     original: outgoing === envelope ? ctx.original : undefined,
+    breaker: breakerTiming(ctx.config.delivery, ctx.config.upstreamTimeoutMs),
   });
   if (report && !accepted(delivery.upstream) && !delivery.spooled) report.restore();
   if (delivery.upstream?.kind === "response") {

@@ -204,6 +204,20 @@ const limits = z
   })
   .prefault({});
 
+/** The circuit breaker per upstream host, and how the spool backs off. */
+const delivery = z
+  .object({
+    /** Upstream failures (5xx, timeout, network) in a row that open the breaker. */
+    breakerFailures: z.number().int().min(1).default(5),
+    /** How long an open breaker sends everything to the spool before one request probes the upstream. */
+    breakerOpenMs: z.number().int().min(100).default(30_000),
+    /** A spooled envelope's n-th retry waits up to base × 2^(n-1) seconds (full jitter)... */
+    retryBaseSeconds: z.number().int().min(1).max(60).default(2),
+    /** ...and never longer than this (an upstream's Retry-After counts up to it too). */
+    retryMaxSeconds: z.number().int().min(1).max(12 * 3600).default(15 * 60),
+  })
+  .prefault({});
+
 export const relayConfigSchema = z.object({
   projects: z.record(z.string().regex(/^\d+$/, "project ids are numeric"), project),
   /** Path of the browser SDK `tunnel` endpoint. */
@@ -213,6 +227,7 @@ export const relayConfigSchema = z.object({
     .default("/tunnel"),
   limits,
   upstreamTimeoutMs: z.number().int().positive().default(30_000),
+  delivery,
 });
 
 export type RelayConfig = z.infer<typeof relayConfigSchema>;
