@@ -18,6 +18,7 @@ describe("parseConfig", () => {
       maxEventBytes: 1024 * 1024,
       quotaTimeoutMs: 1000,
       quotaLeases: true,
+      leaseBookKeys: 10_000,
     });
     expect(result.config.projects["1"]!.allowedOrigins).toEqual(["*"]);
   });
