@@ -11,7 +11,7 @@ import { validateItems } from "./ingest/validate";
 import type { Outcome } from "./outcomes";
 import { normalizeEventId } from "./envelope/event-id";
 import { filterEnvelope } from "./filters/stage";
-import { bookFor, counterFor, spikeCounterFor } from "./limits/books";
+import { bookFor, counterFor, spikeBookFor, spikeCounterFor } from "./limits/books";
 import { enforceLimits } from "./limits/enforce";
 import { formatRateLimits, parseRateLimits, retryAfterSeconds, type RateLimit } from "./limits/header";
 import { effectiveQuotas } from "./limits/overrides";
@@ -94,7 +94,7 @@ async function stages(envelope: Envelope, ctx: PipelineContext): Promise<Pipelin
   const sampled = await spikeAndSample(limited.envelope, {
     spike: ctx.project.spike,
     sampling: samplingOf(ctx.project.sampling),
-    book: bookFor(`${ctx.projectId}/spike`, ctx.config.limits.quotaLeases, ctx.config.limits.leaseBookKeys),
+    book: spikeBookFor(ctx.projectId, ctx.config.limits.quotaLeases, ctx.config.limits.leaseBookKeys),
     counter: spikeCounterFor(ctx.env, ctx.projectId),
     projectBook: bookFor(ctx.projectId, ctx.config.limits.quotaLeases, ctx.config.limits.leaseBookKeys),
     projectCounter: counterFor(ctx.env, ctx.projectId),

@@ -196,9 +196,10 @@ const limits = z
     /** Lease quota in batches (the default); false asks the counter for every item, for comparison. */
     quotaLeases: z.boolean().default(true),
     /**
-     * Keys one lease book holds in an isolate, least recently used forgotten
-     * first: the cap on memory keyed by fingerprints (about 220 B a key; the
-     * default holds a flooded project's spike book near 2.1 MiB).
+     * Fingerprints the spike books of all projects keep in one isolate (and
+     * the most keys any quota book keeps), least recently used forgotten
+     * first: the cap on memory keyed by request content, about 215 B a key,
+     * so under 3 MiB by default.
      */
     leaseBookKeys: z.number().int().min(100).default(DEFAULT_BOOK_KEYS),
   })

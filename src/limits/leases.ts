@@ -18,15 +18,16 @@ export type LeaseCall = (requests: LeaseRequest[]) => Promise<LeaseGrant[]>;
 export type Take = { ok: true; first: boolean } | { ok: false; retryAfter: number };
 
 /**
- * Keys a book tracks by default. Spike books are keyed by fingerprint, which
- * the sender chooses, so without a cap an attacker sending distinct messages
- * grows the isolate without end. One key costs about 220 B of V8 heap (its
- * `fp:<md5>` string, the map entry, one flat state object; measured by
- * `npm run bench:lease-memory`), so 10,000 keys is about 2.1 MiB per book.
- * Quota books have a handful of keys (quota ids × configured public keys,
- * and the two project-rate keys), never near the cap; only a project's spike
- * book can fill, so an isolate holds at most ~2.1 MiB per spike-protected
- * project, and 16 MiB covers seven of them flooded at once in one isolate.
+ * The cap on fingerprints an isolate keeps. Spike books are keyed by
+ * fingerprint, which the sender chooses, so without a cap an attacker
+ * sending distinct messages grows the isolate without end. One key costs
+ * about 215 B of V8 heap (its `fp:<md5>` string with the book's prefix, the
+ * map entry, one flat state object; `npm run bench:lease-memory`), so the
+ * 10,000 keys every project's spike book shares (books.ts) are about 2.1 MiB
+ * (2.6 MiB measured after 1,000,000 distinct fingerprints, with the hash
+ * table's slack) per isolate, however many projects are flooded. A quota book keeps its own
+ * keys under the same cap, but has only a handful (quota ids × configured
+ * public keys, and the two project-rate keys): a few KiB per project.
  * `limits.leaseBookKeys` changes it.
  */
 export const DEFAULT_BOOK_KEYS = 10_000;
@@ -73,8 +74,18 @@ interface KeyState {
  * A hot key is used on every event, so it stays at the recent end; a flood
  * of one-off keys evicts other one-off keys first.
  */
+/** Where books keep their keys: a book's own, or one several books share (prefixing their keys). */
+export type KeyStore = LruMap<string, KeyState>;
+
+/** A store for books to share: at most `maxKeys` keys among all of them. */
+export function sharedKeyStore(maxKeys: number): KeyStore {
+  return new LruMap(maxKeys);
+}
+
 export class LeaseBook {
-  private keys: LruMap<string, KeyState>;
+  private keys: KeyStore;
+  /** Set when the store is shared: this book's keys in it start with it. */
+  private readonly prefix: string;
   /**
    * Refills under way, so concurrent requests in this isolate wait for one
    * instead of each calling. Entries leave when their call settles: bounded by
@@ -83,11 +94,18 @@ export class LeaseBook {
   private inflight = new Map<string, Promise<void>>();
   calls = 0;
 
-  constructor(private readonly leasing: boolean = true, maxKeys: number = DEFAULT_BOOK_KEYS) {
-    this.keys = new LruMap(maxKeys);
+  /** `keys`: the cap of a store of the book's own, or a shared store and this book's prefix in it. */
+  constructor(private readonly leasing: boolean = true, keys: number | { store: KeyStore; prefix: string } = DEFAULT_BOOK_KEYS) {
+    if (typeof keys === "number") {
+      this.keys = new LruMap(keys);
+      this.prefix = "";
+    } else {
+      this.keys = keys.store;
+      this.prefix = keys.prefix;
+    }
   }
 
-  /** How many keys the book holds now (never more than its cap). */
+  /** How many keys the book's store holds now (never more than its cap); a shared store's, all books together. */
   get size(): number {
     return this.keys.size;
   }
@@ -101,9 +119,13 @@ export class LeaseBook {
     if (maxKeys !== this.keys.limit) this.keys.resize(maxKeys);
   }
 
+  private at(key: string): string {
+    return this.prefix === "" ? key : this.prefix + key;
+  }
+
   /** Known exhausted: how many seconds are left, or 0. */
   limitedFor(key: string, now: number): number {
-    const state = this.keys.get(key);
+    const state = this.keys.get(this.at(key));
     if (state === undefined || state.limitedUntil === 0) return 0;
     if (state.limitedUntil <= now) {
       state.limitedUntil = 0;
@@ -122,7 +144,7 @@ export class LeaseBook {
     if (waiting.length > 0) await Promise.all(waiting);
     const refills: LeaseRequest[] = [];
     for (const { quota, amounts } of demands) {
-      const held = this.keys.get(quota.key);
+      const held = this.keys.get(this.at(quota.key));
       const total = amounts.reduce((a, b) => a + b, 0);
       if (held && held.expires > now && held.available >= total) continue;
       const want = this.leasing ? Math.min(MAX_LEASE, Math.max(total, Math.ceil((held?.consumed ?? 0) * 1.5))) : total;
@@ -153,7 +175,7 @@ export class LeaseBook {
 
     const results = new Map<string, Take[]>();
     for (const { quota, amounts } of demands) {
-      const state = this.keys.peek(quota.key);
+      const state = this.keys.peek(this.at(quota.key));
       results.set(quota.key, amounts.map((amount) => {
         if (state && state.expires !== 0 && state.available >= amount) {
           const first = state.fresh;
@@ -170,14 +192,15 @@ export class LeaseBook {
 
   /** Usage of `key`'s window as of the last grant (units leased count as used). */
   usedAsOfLastGrant(key: string): number {
-    return this.keys.peek(key)?.lastUsed ?? 0;
+    return this.keys.peek(this.at(key))?.lastUsed ?? 0;
   }
 
   private apply(grant: LeaseGrant, limit: number, now: number): void {
-    let state = this.keys.get(grant.key);
+    const at = this.at(grant.key);
+    let state = this.keys.get(at);
     if (!state) {
       state = { available: 0, bucket: 0, expires: 0, fresh: false, consumed: 0, limitedUntil: 0, lastRetry: 0, lastUsed: 0 };
-      this.keys.set(grant.key, state);
+      this.keys.set(at, state);
     }
     state.lastUsed = grant.used;
     if (grant.granted === 0) {

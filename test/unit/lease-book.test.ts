@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { LeaseGrant, LeaseRequest } from "../../src/limits/counter-do";
-import { DEFAULT_BOOK_KEYS, LeaseBook, type LeaseCall } from "../../src/limits/leases";
+import { DEFAULT_BOOK_KEYS, LeaseBook, sharedKeyStore, type LeaseCall } from "../../src/limits/leases";
+import { bookFor, spikeBookFor } from "../../src/limits/books";
 import { LruMap } from "../../src/limits/lru";
 import { relayConfigSchema } from "../../src/config/schema";
 
@@ -58,7 +59,8 @@ describe("LruMap", () => {
 describe("LeaseBook memory", () => {
   it("holds at most its cap of keys through 1,000,000 distinct fingerprints, and keeps a hot one", { timeout: 120_000 }, async () => {
     const cap = 1_000;
-    const book = new LeaseBook(true, cap);
+    // As the relay keeps them: a project's spike book in the isolate's fingerprint store.
+    const book = new LeaseBook(true, { store: sharedKeyStore(cap), prefix: "42/spike/lease\u0000" });
     const hot = "fp:hot";
     let largest = 0;
     let hotCalls = 0;
@@ -77,6 +79,33 @@ describe("LeaseBook memory", () => {
     // Used every 100 events, the hot key was never evicted: its growing lease served it with few calls.
     expect(book.usedAsOfLastGrant(hot)).toBeGreaterThan(0);
     expect(hotCalls).toBeLessThan(20);
+  });
+
+  it("holds at most the cap of fingerprints for all projects together, each project's keys apart", async () => {
+    const store = sharedKeyStore(1_000);
+    const a = new LeaseBook(true, { store, prefix: "1/spike\u0000" });
+    const b = new LeaseBook(true, { store, prefix: "2/spike\u0000" });
+    const counter = countingCounter();
+    // The same fingerprint in two projects is two keys: each has its own quota.
+    for (let i = 0; i < 3; i++) expect((await a.take(one("fp:same", 3), counter.call, 0)).get("fp:same")![0]!.ok).toBe(true);
+    expect((await a.take(one("fp:same", 3), counter.call, 0)).get("fp:same")![0]!.ok).toBe(false);
+    expect((await b.take(one("fp:same", 3), grantAll, 0)).get("fp:same")![0]!.ok).toBe(true);
+    for (let i = 0; i < 100_000; i++) {
+      await (i % 2 ? a : b).take(one(fp(i)), grantAll, 0);
+      expect(store.size).toBeLessThanOrEqual(1_000);
+    }
+    expect(a.size).toBe(1_000);
+  });
+
+  it("gives every project's spike book the isolate's one fingerprint store, and each quota book its own", async () => {
+    const spikeA = spikeBookFor("7001", true, 500);
+    const spikeB = spikeBookFor("7002", true, 500);
+    const quotas = bookFor("7001", true, 500);
+    for (let i = 0; i < 2_000; i++) await (i % 2 ? spikeA : spikeB).take(one(fp(i)), grantAll, 0);
+    expect(spikeA.size).toBe(500);
+    expect(spikeB.size).toBe(500);
+    expect(quotas.size).toBe(0);
+    expect(spikeBookFor("7001", true, 500)).toBe(spikeA);
   });
 
   it("uses the default cap unless told otherwise, and the config's field defaults to it", () => {
