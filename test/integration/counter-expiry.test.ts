@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
-import type { LeaseRequest, QuotaCounter } from "../../src/limits/counter-do";
+import { SWEEP_BATCH, type LeaseRequest, type QuotaCounter } from "../../src/limits/counter-do";
 import { MAX_WINDOW_SECONDS } from "../../src/limits/window";
 
 const quotas = (env as Env).QUOTAS!;
@@ -52,6 +52,22 @@ describe("quota counter rows expire", () => {
     // The alarm was due at once (its rows had expired); run it should it not have fired yet.
     await runDurableObjectAlarm(stub);
     expect((await rows(stub)).map((r) => r.key)).toEqual(["fp:active"]);
+  });
+
+  it("sweeps a flood in batches, the next one due a second later", async () => {
+    const stub = counter();
+    const t0 = Date.now();
+    const flood = SWEEP_BATCH + 500;
+    for (let start = 0; start < flood; start += 2_000) {
+      await stub.lease(Array.from({ length: Math.min(2_000, flood - start) }, (_, i) => one(fp(start + i))), t0);
+    }
+    // Two minutes on, every one of them has left its 60 s window.
+    const now = t0 + 120_000;
+    await runInDurableObject(stub, (instance) => instance.sweep(now));
+    expect(await rows(stub)).toHaveLength(500);
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBe(now + 1000);
+    await runInDurableObject(stub, (instance) => instance.sweep(now + 1000));
+    expect(await rows(stub)).toEqual([]);
   });
 
   it("sets the sweep alarm with the first row, for when it expires", async () => {
