@@ -3,6 +3,7 @@ import type { Envelope } from "./envelope/types";
 import type { Env } from "./env";
 import { serializeEnvelope } from "./envelope/serialize";
 import { recordOutcomes, reportIsDue, takeClientReport } from "./forward/client-reports";
+import { breakerTiming } from "./forward/breaker";
 import { deliver } from "./forward/deliver";
 import { accepted, sendToUpstream, upstreamTarget } from "./forward/upstream";
 import { deliveryVerdict, type Verdict } from "./forward/verdict";
@@ -10,7 +11,7 @@ import { validateItems } from "./ingest/validate";
 import type { Outcome } from "./outcomes";
 import { normalizeEventId } from "./envelope/event-id";
 import { filterEnvelope } from "./filters/stage";
-import { bookFor, counterFor, spikeCounterFor } from "./limits/books";
+import { bookFor, counterFor, spikeBookFor, spikeCounterFor } from "./limits/books";
 import { enforceLimits, type LimitContext } from "./limits/enforce";
 import { formatRateLimits, parseRateLimits, retryAfterSeconds, type RateLimit } from "./limits/header";
 import { effectiveQuotas } from "./limits/overrides";
@@ -87,9 +88,9 @@ async function stages(envelope: Envelope, ctx: PipelineContext): Promise<Pipelin
   const sampled = await spikeAndSample(limited.envelope, {
     spike: ctx.project.spike,
     sampling: samplingOf(ctx.project.sampling),
-    book: bookFor(`${ctx.projectId}/spike`, ctx.config.limits.quotaLeases),
+    book: spikeBookFor(ctx.projectId, ctx.config.limits.quotaLeases, ctx.config.limits.leaseBookKeys),
     counter: spikeCounterFor(ctx.env, ctx.projectId),
-    projectBook: bookFor(ctx.projectId, ctx.config.limits.quotaLeases),
+    projectBook: bookFor(ctx.projectId, ctx.config.limits.quotaLeases, ctx.config.limits.leaseBookKeys),
     projectCounter: counterFor(ctx.env, ctx.projectId),
     timeoutMs: ctx.config.limits.quotaTimeoutMs,
     now,
@@ -116,6 +117,7 @@ async function stages(envelope: Envelope, ctx: PipelineContext): Promise<Pipelin
     clientIp: ctx.project.scrub.scrubIpAddresses ? undefined : ctx.clientIp,
     userAgent: ctx.userAgent,
     original: outgoing === envelope ? ctx.original : undefined,
+    breaker: breakerTiming(ctx.config.delivery, ctx.config.upstreamTimeoutMs),
   });
   if (report && !accepted(delivery.upstream) && !delivery.spooled) report.restore();
   if (delivery.upstream?.kind === "response") {
@@ -132,7 +134,7 @@ export async function limitContext(ctx: PipelineContext): Promise<LimitContext> 
     publicKey: ctx.publicKey,
     quotas: await effectiveQuotas(ctx.env, ctx.projectId, ctx.project.quotas, now, ctx.config.limits.quotaTimeoutMs),
     upstreamLimits: activeUpstreamLimits(ctx.projectId, now),
-    book: bookFor(ctx.projectId, ctx.config.limits.quotaLeases),
+    book: bookFor(ctx.projectId, ctx.config.limits.quotaLeases, ctx.config.limits.leaseBookKeys),
     counter: counterFor(ctx.env, ctx.projectId),
     failure: ctx.project.quotaFailure,
     timeoutMs: ctx.config.limits.quotaTimeoutMs,

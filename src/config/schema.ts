@@ -3,6 +3,7 @@ import { DATA_CATEGORIES } from "../envelope/categories";
 import type { DataCategory } from "../envelope/types";
 import { BUILTIN_NAMES, builtinRule } from "../scrub/builtins";
 import { parseSelector } from "../scrub/selector";
+import { DEFAULT_BOOK_KEYS } from "../limits/leases";
 
 const publicKey = z
   .string()
@@ -242,6 +243,27 @@ const limits = z
      * request) keep it below that.
      */
     maxSecurityReports: z.number().int().min(1).default(100),
+    /**
+     * Fingerprints the spike books of all projects keep in one isolate (and
+     * the most keys any quota book keeps), least recently used forgotten
+     * first: the cap on memory keyed by request content, about 215 B a key,
+     * so under 3 MiB by default.
+     */
+    leaseBookKeys: z.number().int().min(100).default(DEFAULT_BOOK_KEYS),
+  })
+  .prefault({});
+
+/** The circuit breaker per upstream host, and how the spool backs off. */
+const delivery = z
+  .object({
+    /** Upstream failures (5xx, timeout, network) in a row that open the breaker. */
+    breakerFailures: z.number().int().min(1).default(5),
+    /** How long an open breaker sends everything to the spool before one request probes the upstream. */
+    breakerOpenMs: z.number().int().min(100).default(30_000),
+    /** A spooled envelope's n-th retry waits up to base × 2^(n-1) seconds (full jitter)... */
+    retryBaseSeconds: z.number().int().min(1).max(60).default(2),
+    /** ...and never longer than this (an upstream's Retry-After counts up to it too). */
+    retryMaxSeconds: z.number().int().min(1).max(12 * 3600).default(15 * 60),
   })
   .prefault({});
 
@@ -254,6 +276,7 @@ export const relayConfigSchema = z.object({
     .default("/tunnel"),
   limits,
   upstreamTimeoutMs: z.number().int().positive().default(30_000),
+  delivery,
 });
 
 export type RelayConfig = z.infer<typeof relayConfigSchema>;

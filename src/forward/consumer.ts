@@ -6,8 +6,8 @@ import { parseEnvelope } from "../envelope/parse";
 import type { Env } from "../env";
 import type { Outcome } from "../outcomes";
 import { archiveKey } from "./archive";
-import { parseRetryAfter, retryDelaySeconds } from "./backoff";
-import { breakers } from "./breaker";
+import { backoffOf, DEFAULT_BACKOFF, parseRetryAfter, retryDelaySeconds } from "./backoff";
+import { breakers, breakerTiming, DEFAULT_TIMING, throughBreaker } from "./breaker";
 import { recordOutcomes } from "./client-reports";
 import { gzipForWire } from "./compress";
 import { putKnownLength, spooledEnvelope, type SpoolMessage } from "./spool";
@@ -21,10 +21,16 @@ export const MAX_ATTEMPTS = 10;
  * 429 → again after its Retry-After; 5xx, timeout, network, or an open
  * breaker → again after an exponential, jittered delay; any other 4xx → the
  * upstream will never take it: dropped as `invalid`, with its answer logged.
+ * Every answer below 500 (the 429 and the 4xx too) closes the host's breaker:
+ * the host is up (see breaker.ts).
  */
-export async function consumeSpool(batch: MessageBatch<SpoolMessage>, env: Env, now: number = Date.now()): Promise<void> {
+export async function consumeSpool(batch: MessageBatch<SpoolMessage>, env: Env, clock: number | undefined = undefined): Promise<void> {
   const config = loadConfig(env.RELAY_CONFIG);
+  const backoff = config.ok ? backoffOf(config.config.delivery) : DEFAULT_BACKOFF;
+  const timing = config.ok ? breakerTiming(config.config.delivery, config.config.upstreamTimeoutMs) : DEFAULT_TIMING;
   for (const message of batch.messages) {
+    // Each message's own time: a batch may spend an upstream timeout on each.
+    const now = clock ?? Date.now();
     const spooled = message.body;
     const project = config.ok ? projectById(config.config, spooled.projectId) : undefined;
     if (!config.ok) {
@@ -34,7 +40,7 @@ export async function consumeSpool(batch: MessageBatch<SpoolMessage>, env: Env, 
     if (!project?.upstream) {
       // Accepted with 200, so not dropped: retried until the dead-letter queue keeps it in R2.
       console.error(`edge-relay: spooled envelope for project ${spooled.projectId} has no upstream any more; retrying until it is a dead letter`);
-      message.retry({ delaySeconds: retryDelaySeconds(message.attempts, undefined) });
+      message.retry({ delaySeconds: retryDelaySeconds(message.attempts, undefined, Math.random, backoff) });
       continue;
     }
     const body = await spooledEnvelope(env, spooled);
@@ -45,24 +51,22 @@ export async function consumeSpool(batch: MessageBatch<SpoolMessage>, env: Env, 
     }
     const target = upstreamTarget(project.upstream);
     const host = new URL(target.url).host;
-    if (!breakers.allow(host, now)) {
-      message.retry({ delaySeconds: retryDelaySeconds(message.attempts, undefined) });
-      continue;
-    }
-    const result = await sendToUpstream(target, await gzipForWire(body), { timeoutMs: config.config.upstreamTimeoutMs });
-    if (accepted(result)) {
-      breakers.success(host);
+    const result = await throughBreaker(breakers, host, now, timing, async () =>
+      sendToUpstream(target, await gzipForWire(body), { timeoutMs: config.config.upstreamTimeoutMs }));
+    if (result.kind === "breaker-open") {
+      message.retry({ delaySeconds: retryDelaySeconds(message.attempts, undefined, Math.random, backoff) });
+    } else if (accepted(result)) {
       message.ack();
       if (spooled.r2Key) await env.ARCHIVE?.delete(spooled.r2Key);
     } else if (result.kind === "response" && result.status === 429) {
-      message.retry({ delaySeconds: retryDelaySeconds(message.attempts, parseRetryAfter(result.headers.get("retry-after"), now) ?? 60) });
+      const retryAfter = parseRetryAfter(result.headers.get("retry-after"), now) ?? 60;
+      message.retry({ delaySeconds: retryDelaySeconds(message.attempts, retryAfter, Math.random, backoff) });
     } else if (result.kind === "response" && result.status < 500) {
       console.error(`edge-relay: upstream refused a spooled envelope for project ${spooled.projectId} with ${result.status}: ${result.body.slice(0, 200)}`);
       recordOutcomes(spooled.projectId, invalidOutcomes(spooled), now);
       message.ack();
     } else {
-      breakers.failure(host, now);
-      message.retry({ delaySeconds: retryDelaySeconds(message.attempts, undefined) });
+      message.retry({ delaySeconds: retryDelaySeconds(message.attempts, undefined, Math.random, backoff) });
     }
   }
 }

@@ -7,7 +7,7 @@ import { archiveEnvelope, archiveKey, archiveMetadata } from "./archive";
 import { gzipForWire } from "./compress";
 import { headerForUpstream } from "./header";
 import { sendToUpstream, upstreamTarget, type OutgoingBody, type UpstreamResult, type UpstreamTarget } from "./upstream";
-import { breakers } from "./breaker";
+import { breakers, DEFAULT_TIMING, PROBE_GRACE_MS, throughBreaker, type BreakerTiming } from "./breaker";
 import { spoolEnvelope, spoolQuantities, type SpoolBody } from "./spool";
 import { streamParts } from "./staging";
 import { concatBytes } from "../bytes";
@@ -26,6 +26,8 @@ export interface DeliveryContext {
    * then it is sent as-is, still compressed when the SDK gzipped it.
    */
   original?: { bytes: Uint8Array; gzipped?: Uint8Array };
+  /** The upstream breaker's settings from the config; the defaults when absent. */
+  breaker?: BreakerTiming;
 }
 
 export interface Delivery {
@@ -96,16 +98,14 @@ function retryable(result: Delivery["upstream"] & object): string | undefined {
   return result.status >= 500 ? `upstream ${result.status}` : undefined;
 }
 
-/** One try, unless the host's breaker is open; the breaker learns from the answer. */
+/** One try, unless the host's breaker is open; the breaker learns from the answer, or from its absence. */
 async function sendUpstream(target: UpstreamTarget, envelope: OutgoingEnvelope, ctx: DeliveryContext): Promise<Delivery["upstream"]> {
   const host = new URL(target.url).host;
-  const now = ctx.now.getTime();
-  if (!breakers.allow(host, now)) return { kind: "breaker-open" };
-  const body: OutgoingBody = envelope.gzipped ? { bytes: envelope.gzipped, encoding: "gzip" } : await gzipForWire(envelope.bytes ?? envelope);
-  const result = await sendToUpstream(target, body, ctx);
-  if (result.kind === "response" && result.status < 500) breakers.success(host);
-  else breakers.failure(host, now);
-  return result;
+  const timing = ctx.breaker ?? { ...DEFAULT_TIMING, probeMs: ctx.timeoutMs + PROBE_GRACE_MS };
+  return throughBreaker(breakers, host, ctx.now.getTime(), timing, async () => {
+    const body: OutgoingBody = envelope.gzipped ? { bytes: envelope.gzipped, encoding: "gzip" } : await gzipForWire(envelope.bytes ?? envelope);
+    return sendToUpstream(target, body, ctx);
+  });
 }
 
 async function writeArchive(body: OutgoingEnvelope, eventId: string | undefined, envelope: Envelope, ctx: DeliveryContext): Promise<Delivery["archive"]> {

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { QuotaConfig } from "../config/schema";
 import type { Env } from "../env";
-import { bucketAt, oldestCounted, secondsUntilExpiry, windowShape } from "./window";
+import { bucketAt, bucketExpiry, MAX_WINDOW_SECONDS, oldestCounted, secondsUntilExpiry, windowShape } from "./window";
 
 /** One quota counter touched by one request: which window, how much is needed now, how much to lease. */
 export interface LeaseRequest {
@@ -38,6 +38,25 @@ export interface QuotaSnapshot {
 /** A lease never takes more than this share of what is left, so one isolate cannot starve the others. */
 const LEASE_SHARE = 0.1;
 
+/** Expired rows are swept at most this often per counter (so a row outlives its window by up to this). */
+export const SWEEP_INTERVAL_MS = 60_000;
+/** Rows one sweep deletes at most; more wait a second for the next. */
+export const SWEEP_BATCH = 20_000;
+
+/**
+ * Counters created before rows carried `expires` have the old table: add the
+ * column, and give their rows the longest window a quota may have, since the
+ * window a row was counted in is not recorded. They are swept then at the
+ * latest, sooner when their key is leased again (which prunes its old
+ * buckets); none is dropped while it could still count.
+ */
+function migrateUsageExpiry(sql: SqlStorage, now: number): void {
+  const columns = sql.exec("SELECT * FROM usage LIMIT 0").columnNames;
+  if (columns.includes("expires")) return;
+  sql.exec("ALTER TABLE usage ADD COLUMN expires INTEGER");
+  sql.exec("UPDATE usage SET expires = ? WHERE expires IS NULL", now + MAX_WINDOW_SECONDS * 1000);
+}
+
 /**
  * One project's quotas: usage in sliding windows (see window.ts) and any
  * runtime override, in SQLite so both survive eviction. Grants are counted when granted, so a
@@ -48,12 +67,60 @@ export class QuotaCounter extends DurableObject<Env> {
   /** Calls from the ingest path, which the bench reads: leases and override reads. */
   private calls = { leases: 0, overrideReads: 0 };
 
+  /** When the sweep alarm is set for (ms), as far as this instance knows; null when none is. */
+  private sweepAt: number | null = null;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec(
-      "CREATE TABLE IF NOT EXISTS usage (key TEXT NOT NULL, bucket INTEGER NOT NULL, units INTEGER NOT NULL, PRIMARY KEY (key, bucket))",
+      "CREATE TABLE IF NOT EXISTS usage (key TEXT NOT NULL, bucket INTEGER NOT NULL, units INTEGER NOT NULL, expires INTEGER, PRIMARY KEY (key, bucket))",
     );
+    migrateUsageExpiry(ctx.storage.sql, Date.now());
+    ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS usage_expires ON usage (expires)");
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS override (id INTEGER PRIMARY KEY CHECK (id = 1), quotas TEXT NOT NULL)");
+    void ctx.blockConcurrencyWhile(async () => {
+      this.sweepAt = await ctx.storage.getAlarm();
+      // Rows from before expiry was recorded (or an alarm lost): make sure a sweep is due.
+      if (this.sweepAt === null) this.scheduleSweep(Date.now());
+    });
+  }
+
+  /**
+   * The sweep: rows whose bucket has left its window count for nothing, and
+   * keys seen once (a fingerprint that never recurs) would otherwise stay
+   * forever. Deletes every expired row, then sets the alarm for the next one
+   * to expire, no sooner than SWEEP_INTERVAL_MS from now.
+   */
+  override async alarm(): Promise<void> {
+    this.sweep(Date.now());
+  }
+
+  /** One sweep as of `nowMs` (the alarm's; tests choose theirs). */
+  sweep(nowMs: number): void {
+    this.sweepAt = null;
+    // In batches, so a flood's worth of rows never holds the object for long: a full batch brings the next one soon.
+    const deleted = this.ctx.storage.sql.exec(
+      "DELETE FROM usage WHERE rowid IN (SELECT rowid FROM usage WHERE expires <= ? LIMIT ?)", nowMs, SWEEP_BATCH,
+    ).rowsWritten;
+    if (deleted >= SWEEP_BATCH) {
+      this.sweepAt = nowMs + 1000;
+      void this.ctx.storage.setAlarm(this.sweepAt);
+      return;
+    }
+    this.scheduleSweep(nowMs);
+  }
+
+  private scheduleSweep(now: number): void {
+    const next = this.ctx.storage.sql.exec<{ next: number | null }>("SELECT MIN(expires) AS next FROM usage").one().next;
+    if (next !== null) this.sweepNoLaterThan(next, now);
+  }
+
+  /** Brings the alarm forward to cover a row expiring at `expires`; never later, never more often than the interval. */
+  private sweepNoLaterThan(expires: number, now: number): void {
+    const at = Math.max(expires, now + SWEEP_INTERVAL_MS);
+    if (this.sweepAt !== null && this.sweepAt <= at) return;
+    this.sweepAt = at;
+    void this.ctx.storage.setAlarm(at);
   }
 
   /** Quotas set through the admin API, replacing the configured ones; null when none are set. */
@@ -110,11 +177,14 @@ export class QuotaCounter extends DurableObject<Env> {
     }
     const share = Math.max(request.need, Math.floor(remaining * LEASE_SHARE));
     const granted = Math.min(request.want, remaining, share);
+    // A row expires when its bucket leaves the window; the longest window wins should a key's window change.
+    const expires = bucketExpiry(shape, bucket);
     sql.exec(
-      "INSERT INTO usage (key, bucket, units) VALUES (?, ?, ?) ON CONFLICT (key, bucket) DO UPDATE SET units = units + excluded.units",
-      request.key, bucket, granted,
+      "INSERT INTO usage (key, bucket, units, expires) VALUES (?, ?, ?, ?) ON CONFLICT (key, bucket) DO UPDATE SET units = units + excluded.units, expires = MAX(COALESCE(expires, 0), excluded.expires)",
+      request.key, bucket, granted, expires,
     );
     sql.exec("DELETE FROM usage WHERE key = ? AND bucket < ?", request.key, oldestCounted(shape, nowMs));
+    this.sweepNoLaterThan(expires, nowMs);
     return { key: request.key, granted, bucket, used: used + granted };
   }
 

@@ -7,6 +7,9 @@
  * it. GCRA would be cheaper still, but with a burst of L it lets 2L - 1
  * through in one window.
  */
+/** The longest quota or spike window the config allows (31 days). */
+export const MAX_WINDOW_SECONDS = 31 * 86400;
+
 export interface WindowShape {
   bucketMs: number;
   buckets: number;
@@ -30,4 +33,9 @@ export function oldestCounted(shape: WindowShape, nowMs: number): number {
 export function secondsUntilExpiry(shape: WindowShape, bucket: number, nowMs: number): number {
   const leavesAt = (bucket + shape.buckets) * shape.bucketMs;
   return Math.max(1, Math.ceil((leavesAt - nowMs) / 1000));
+}
+
+/** When `bucket` stops counting (ms): its row may be deleted from then on. */
+export function bucketExpiry(shape: WindowShape, bucket: number): number {
+  return (bucket + shape.buckets) * shape.bucketMs;
 }

@@ -34,6 +34,7 @@ describe("parseConfig", () => {
       quotaLeases: true,
       anonymousReportsPerMinute: 60,
       maxSecurityReports: 100,
+      leaseBookKeys: 10_000,
     });
     expect(result.config.projects["1"]!.allowedOrigins).toEqual(["*"]);
   });
