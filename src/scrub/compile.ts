@@ -92,7 +92,8 @@ function builtin(name: string): Rule {
   return rule;
 }
 
-function sensitiveKeyPattern(extra: readonly string[]): RegExp {
+/** The sensitive-key matcher: Sentry's words and the project's `sensitiveFields`, as case-insensitive substrings. */
+export function sensitiveKeyPattern(extra: readonly string[]): RegExp {
   const fields = extra.map((f) => f.trim()).filter(Boolean).map(escapeRegExp);
   return new RegExp([SENSITIVE_KEY_SOURCE, ...fields].join("|"), "i");
 }

@@ -1,7 +1,11 @@
 import type { Spans } from "./scan/chars";
 
-/** The parts of a string a pattern rule redacts: ascending, disjoint spans, found in time linear in the text. */
-export type Finder = (text: string) => Spans | undefined;
+/**
+ * The parts of a string a pattern rule redacts: ascending, disjoint spans,
+ * found in time linear in the text. A finder built on a regex names it, so
+ * the ReDoS test can reach every regex a rule runs.
+ */
+export type Finder = ((text: string) => Spans | undefined) & { regex?: RegExp };
 
 /**
  * A finder from a global regex, read with an exec loop (no iterator or match
@@ -11,7 +15,7 @@ export type Finder = (text: string) => Spans | undefined;
  */
 export function regexFinder(regex: RegExp, groups?: readonly number[], accept?: (match: string) => boolean): Finder {
   if (!regex.global || (groups !== undefined && !regex.hasIndices)) throw new Error(`regexFinder needs the g${groups ? "d" : ""} flags: /${regex.source}/${regex.flags}`);
-  return (text) => {
+  const find = (text: string): Spans | undefined => {
     let spans: Spans | undefined;
     regex.lastIndex = 0;
     for (let match = regex.exec(text); match !== null; match = regex.exec(text)) {
@@ -29,6 +33,7 @@ export function regexFinder(regex: RegExp, groups?: readonly number[], accept?: 
     }
     return spans;
   };
+  return Object.assign(find, { regex });
 }
 
 function groupSpans(match: RegExpExecArray, groups: readonly number[]): [number, number][] {
