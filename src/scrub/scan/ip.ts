@@ -5,6 +5,7 @@ const COLON = 58;
 const PERCENT = 37;
 const DASH = 45;
 const SLASH = 47;
+const AT = 64;
 
 /** The characters an address is written in: hex digits, dots and colons. */
 const inRun = (c: number): boolean => isHex(c) || c === DOT || c === COLON;
@@ -13,8 +14,8 @@ const inRun = (c: number): boolean => isHex(c) || c === DOT || c === COLON;
  * IPv4 and IPv6 addresses where an address can stand, in one pass: each
  * maximal run of hex digits, dots and colons is read once and judged whole.
  *
- * A dotted quad is not an address inside a version: after a letter, `_`, `/`
- * or `-` (`Chrome/120.0.0.0`, `v10.0.0.1`), before a letter, `_` or `-`
+ * A dotted quad is not an address inside a version: after a letter, `_`, `/`,
+ * `-` or `@` (`Chrome/120.0.0.0`, `v10.0.0.1`, Sentry's `app@2.1.0.4`), before a letter, `_` or `-`
  * (`11.3.244.8-node.38`), or as part of a longer dotted run (`1.2.3.4.5`,
  * `10.0.19045.1`). A port (`10.0.0.1:8080`), a CIDR suffix, brackets, quotes
  * and a sentence's closing dot are fine. IPv6 is any valid textual form
@@ -62,7 +63,7 @@ function judgeRun(text: string, start: number, end: number, spans: Spans | undef
 
   // Dotted quads, each between the run's edges or a colon (a port, a mapped prefix).
   const before = charAt(text, start - 1);
-  if (before === DASH || before === SLASH) return spans;
+  if (before === DASH || before === SLASH || before === AT) return spans;
   const after = charAt(text, end);
   const endOk = trimmed < end || (!isWord(after) && after !== DASH);
   let piece = start;
