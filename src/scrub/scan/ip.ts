@@ -44,13 +44,14 @@ export function findIps(text: string): Spans | undefined {
 
 /** The addresses in one maximal run [start, end). */
 function judgeRun(text: string, start: number, end: number, spans: Spans | undefined): Spans | undefined {
-  if (isWord(charAt(text, start - 1))) return spans;
-  // A sentence may end right after an address.
-  const trimmed = text.charCodeAt(end - 1) === DOT && !isWord(charAt(text, end)) ? end - 1 : end;
+  const before = charAt(text, start - 1);
+  // A sentence or a label may end right after an address: `from 10.0.0.1.`, `peer fe80::1: closed`.
+  const last = text.charCodeAt(end - 1);
+  const trimmed = (last === DOT || (last === COLON && text.charCodeAt(end - 2) !== COLON)) && !isWord(charAt(text, end)) ? end - 1 : end;
 
   let colons = 0;
   for (let i = start; i < trimmed && colons < 2; i++) if (text.charCodeAt(i) === COLON) colons++;
-  if (colons >= 2 && trimmed - start <= 45 && validIpv6(text, start, trimmed)) {
+  if (colons >= 2 && !isWord(before) && trimmed - start <= 45 && validIpv6(text, start, trimmed)) {
     let stop = trimmed;
     if (trimmed === end && text.charCodeAt(end) === PERCENT) {
       let zone = end + 1;
@@ -61,16 +62,15 @@ function judgeRun(text: string, start: number, end: number, spans: Spans | undef
     return spans;
   }
 
-  // Dotted quads, each between the run's edges or a colon (a port, a mapped prefix).
-  const before = charAt(text, start - 1);
-  if (before === DASH || before === SLASH || before === AT) return spans;
+  // Dotted quads, each between the run's edges or a colon (`peer:10.0.0.1`, a port).
+  const startOk = !isWord(before) && before !== DASH && before !== SLASH && before !== AT;
   const after = charAt(text, end);
   const endOk = trimmed < end || (!isWord(after) && after !== DASH);
   let piece = start;
   while (piece < trimmed) {
     let stop = piece;
     while (stop < trimmed && text.charCodeAt(stop) !== COLON) stop++;
-    if ((stop < trimmed || endOk) && validIpv4(text, piece, stop)) (spans ??= []).push(piece, stop);
+    if ((piece > start || startOk) && (stop < trimmed || endOk) && validIpv4(text, piece, stop)) (spans ??= []).push(piece, stop);
     piece = stop + 1;
   }
   return spans;
