@@ -1,4 +1,5 @@
 import type { PatternRule } from "./builtins";
+import { emptyFeatures, readFeatures } from "./features";
 import { redactText } from "./redact";
 
 /**
@@ -7,7 +8,7 @@ import { redactText } from "./redact";
  * tell by identity. Overlapping spans (from several groups) keep the first.
  */
 export function applyPattern(text: string, rule: PatternRule, hashKey: string): string {
-  if (rule.hint && !rule.hint(text)) return text;
+  if (rule.hint && !rule.hint(text, featuresOf(text))) return text;
   const spans = rule.find(text);
   if (spans === undefined) return text;
   let out = "";
@@ -20,4 +21,20 @@ export function applyPattern(text: string, rule: PatternRule, hashKey: string): 
     at = end;
   }
   return at === 0 ? text : out + text.slice(at);
+}
+
+/**
+ * The rules of a string are applied one after another to the same string
+ * until one changes it: its features are read once and kept for the next
+ * rule (one string, so nothing grows).
+ */
+const features = emptyFeatures();
+let featuresFor: string | undefined;
+
+function featuresOf(text: string) {
+  if (text !== featuresFor) {
+    readFeatures(text, features);
+    featuresFor = text;
+  }
+  return features;
 }

@@ -1,7 +1,8 @@
+import type { Features } from "./features";
 import { regexFinder, type Finder } from "./find";
 import { passesLuhn } from "./luhn";
 import { findAssignedSecrets } from "./scan/assign";
-import { ALNUM_CHARS, charSet, isDigit } from "./scan/chars";
+import { ALNUM_CHARS, charSet } from "./scan/chars";
 import { findEmails, type EmailShape } from "./scan/email";
 import { findIps } from "./scan/ip";
 import { findPemKeys } from "./scan/pem";
@@ -20,8 +21,12 @@ export interface PatternRule {
   id: string;
   /** The spans to redact, found in time linear in the text. */
   find: Finder;
-  /** Cheap test that must pass before the finder runs at all; never false when the finder would find something. */
-  hint?: (text: string) => boolean;
+  /**
+   * Cheap test that must pass before the finder runs at all; never false
+   * when the finder would find something. `features` are read once per
+   * string for all the rules (./features).
+   */
+  hint?: (text: string, features: Features) => boolean;
   method: Method;
 }
 
@@ -71,63 +76,63 @@ const TYPES: Record<string, RuleType> = {
     kind: "pattern",
     find: findIps,
     // Three dots, or two colons, before the scanner runs.
-    hint: (s) => atLeast(s, ".", 3) || atLeast(s, ":", 2),
+    hint: (_, f) => f.dots >= 3 || f.colons >= 2,
   },
   email: {
     kind: "pattern",
     find: (s) => findEmails(s, EMAIL),
-    hint: (s) => s.includes("@"),
+    hint: (_, f) => f.at,
   },
   creditcard: {
     kind: "pattern",
     // 13–19 digits, single spaces or dashes between groups allowed.
     find: regexFinder(/(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])/g, undefined, (match) => passesLuhn(match.replace(/[ -]/g, ""))),
-    hint: (s) => digitRun(s, 13),
+    hint: (_, f) => f.digits >= 13,
   },
   iban: {
     kind: "pattern",
     find: regexFinder(/\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/g, undefined, (match) => validIban(match.replace(/ /g, ""))),
-    hint: (s) => s.length >= 15 && /[A-Z]{2}\d{2}/.test(s),
+    hint: (s, f) => f.length >= 15 && f.digits >= 2 && /[A-Z]{2}\d{2}/.test(s),
   },
-  usssn: { kind: "pattern", find: regexFinder(/\b\d{3}-\d{2}-\d{4}\b/g), hint: (s) => s.length >= 11 && s.includes("-") },
+  usssn: { kind: "pattern", find: regexFinder(/\b\d{3}-\d{2}-\d{4}\b/g), hint: (_, f) => f.length >= 11 && f.dashes > 0 && f.digits >= 9 },
   mac: {
     kind: "pattern",
     // Six pairs, all joined by colons or all by dashes.
     find: regexFinder(/\b[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}\b|\b[0-9a-fA-F]{2}(?:-[0-9a-fA-F]{2}){5}\b/g),
-    hint: (s) => s.length >= 17 && (s.includes(":") || s.includes("-")),
+    hint: (_, f) => f.length >= 17 && (f.colons >= 5 || f.dashes > 0),
   },
   imei: {
     kind: "pattern",
     find: regexFinder(/\b\d{2}-?\d{6}-?\d{6}-?\d\b/g, undefined, (match) => passesLuhn(match.replace(/-/g, ""))),
-    hint: (s) => digitRun(s, 15),
+    hint: (_, f) => f.digits >= 15,
   },
   uuid: {
     kind: "pattern",
     find: regexFinder(/\b[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\b/g),
-    hint: (s) => s.length >= 32,
+    hint: (_, f) => f.length >= 32,
   },
-  pemkey: { kind: "pattern", find: findPemKeys, hint: (s) => s.includes("-----BEGIN") },
+  pemkey: { kind: "pattern", find: findPemKeys, hint: (s, f) => f.dashes >= 5 && s.includes("-----BEGIN") },
   urlauth: {
     kind: "pattern",
     find: (s) => findUrlCredentials(s, "userinfo"),
-    hint: (s) => s.includes("//") && s.includes("@"),
+    hint: (_, f) => f.doubleSlash && f.at,
   },
   urlpassword: {
     kind: "pattern",
     find: (s) => findUrlCredentials(s, "password"),
-    hint: (s) => s.includes("//") && s.includes("@"),
+    hint: (_, f) => f.doubleSlash && f.at,
   },
   userpath: {
     kind: "pattern",
     find: regexFinder(/(?:\b[a-zA-Z]:[\\/]+(?:users|documents and settings)[\\/]+|\/(?:home|users)\/)([^/\\\r\n]+)/dgi, [1]),
-    hint: (s) => /home|users|documents/i.test(s),
+    hint: (s, f) => f.pathSeparator && /home|users|documents/i.test(s),
   },
-  bearer: { kind: "pattern", find: regexFinder(/\bBearer\s+([^\s"',;]+)/dgi, [1]), hint: (s) => /bearer/i.test(s) },
+  bearer: { kind: "pattern", find: regexFinder(/\bBearer\s+([^\s"',;]+)/dgi, [1]), hint: (s, f) => f.blank && /bearer/i.test(s) },
   // A secret assigned in a source line or log text: `password = "hunter2"`, `token: abc`.
   passwordassign: {
     kind: "pattern",
     find: (s) => findAssignedSecrets(s, (name) => SENSITIVE_WORD.test(name)),
-    hint: (s) => (s.includes("=") || s.includes(":")) && SENSITIVE_WORD.test(s),
+    hint: (s, f) => (f.equals || f.colons > 0) && SENSITIVE_WORD.test(s),
   },
   password: { kind: "key", key: new RegExp(SENSITIVE_KEY_SOURCE, "i") },
   anything: { kind: "anything" },
@@ -189,31 +194,4 @@ function validIban(iban: string): boolean {
     for (const digit of value) remainder = (remainder * 10 + (digit.charCodeAt(0) - 48)) % 97;
   }
   return remainder === 1;
-}
-
-/** `needle` occurs at least `count` times: a few native searches, no regex. */
-function atLeast(text: string, needle: string, count: number): boolean {
-  let at = -1;
-  for (let i = 0; i < count; i++) if ((at = text.indexOf(needle, at + 1)) < 0) return false;
-  return true;
-}
-
-/** `length` digits in a row, single spaces or dashes allowed between them: what a card or IMEI needs at least. */
-function digitRun(text: string, length: number): boolean {
-  if (text.length < length) return false;
-  let digits = 0;
-  let joined = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (isDigit(c)) {
-      if (++digits >= length) return true;
-      joined = false;
-    } else if ((c === 32 || c === 45) && digits > 0 && !joined) {
-      joined = true;
-    } else {
-      digits = 0;
-      joined = false;
-    }
-  }
-  return false;
 }

@@ -107,7 +107,7 @@ function sensitivePairs(sensitive: RegExp): PatternRule {
     kind: "pattern",
     id: "@password:filter",
     find: (text) => findSensitivePairs(text, (name) => sensitive.test(name)),
-    hint: (s) => s.includes("=") && sensitive.test(s),
+    hint: (s, f) => f.equals && sensitive.test(s),
     method: FILTERED,
   };
 }
