@@ -85,7 +85,7 @@ describe("ReDoS: the checker", () => {
     const d = check({ source, flags: "g" });
     expect(d.status).toBe("vulnerable");
     expect(d.status === "vulnerable" && d.complexity.type).toBe(type);
-  });
+  }, CHECK_TIMEOUT);
 });
 
 describe("ReDoS: the source scan", () => {
