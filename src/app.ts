@@ -44,7 +44,14 @@ app.post("/api/:projectId/envelope", envelopeEndpoint);
 app.post("/api/:projectId/store", storeEndpoint);
 app.post("/api/:projectId/security", securityEndpoint);
 app.post("*", (c) => {
-  const path = c.req.path.replace(/\/+$/, "") || "/";
-  if (path !== c.get("config").tunnelPath.replace(/\/+$/, "")) throw new RelayError(404, "not found");
+  const path = withoutTrailingSlashes(c.req.path) || "/";
+  if (path !== withoutTrailingSlashes(c.get("config").tunnelPath)) throw new RelayError(404, "not found");
   return tunnelEndpoint(c);
 });
+
+/** A loop, not `/\/+$/`: that regex retries from every slash of a path made of slashes (quadratic). */
+function withoutTrailingSlashes(path: string): string {
+  let end = path.length;
+  while (end > 0 && path.charCodeAt(end - 1) === 47 /* / */) end--;
+  return path.slice(0, end);
+}

@@ -4,6 +4,7 @@ import type { DataCategory } from "../envelope/types";
 import { BUILTIN_NAMES, builtinRule } from "../scrub/builtins";
 import { parseSelector } from "../scrub/selector";
 import { DEFAULT_BOOK_KEYS } from "../limits/leases";
+import { userPatternProblem } from "../scrub/user-pattern";
 
 const publicKey = z
   .string()
@@ -40,9 +41,9 @@ const scrubRule = z
     selector: z.string(),
     /** A built-in rule, e.g. `@email`, `@ip:hash`, `@creditcard:mask`, `@anything:remove`. */
     rule: z.string().optional(),
-    /** A regular expression over string contents. */
+    /** A regular expression over string contents, in RE2 syntax (linear-time matching; no backreferences or lookaround). */
     pattern: z.string().optional(),
-    /** A regular expression over keys: matching keys have their whole value redacted. */
+    /** An RE2 regular expression over keys, case-insensitive: matching keys have their whole value redacted. */
     keyPattern: z.string().optional(),
     method: z.enum(["replace", "mask", "remove", "hash"]).optional(),
     /** Replacement text for `replace`; default `[Filtered]`. */
@@ -66,11 +67,9 @@ const scrubRule = z
     for (const field of ["pattern", "keyPattern"] as const) {
       const source = rule[field];
       if (source === undefined) continue;
-      try {
-        new RegExp(source);
-      } catch (err) {
-        problem(field, `invalid regular expression: ${(err as Error).message}`);
-      }
+      // Compiled on RE2, as the scrubber runs it: what RE2 cannot run in linear time is refused here.
+      const why = userPatternProblem(source);
+      if (why !== undefined) problem(field, why);
     }
   });
 

@@ -106,7 +106,8 @@ function isLegacyBrowser(ua: string): boolean {
   if (chrome && !/Edg\//.test(ua)) return Number(chrome[1]) < 63;
   const firefox = /(?:Firefox|FxiOS)\/(\d+)/.exec(ua);
   if (firefox) return Number(firefox[1]) < 67;
-  const safari = /Version\/(\d+)[.\d]* (?:Mobile\/\S+ )?Safari\//.exec(ua);
+  // Unambiguous parts only (a dot before more digits, no `\S+`), so a long user agent cannot make it backtrack.
+  const safari = /Version\/(\d+)(?:\.[\d.]*)? (?:Mobile\/[\w.]+ )?Safari\//.exec(ua);
   if (safari) return Number(safari[1]) < 12;
   return false;
 }

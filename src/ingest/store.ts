@@ -31,7 +31,11 @@ export function decodeStoreBody(bytes: Uint8Array, maxBytes = DEFAULT_MAX_EVENT_
 
 /** Base64 (standard or url-safe, padding optional, whitespace ignored), or undefined when the text is not. */
 function base64(text: string): Uint8Array | undefined {
-  const compact = text.replace(/\s+/g, "").replace(/-/g, "+").replace(/_/g, "/").replace(/=+$/, "");
+  let compact = text.replace(/\s+/g, "").replace(/-/g, "+").replace(/_/g, "/");
+  // Padding trimmed by a loop: `/=+$/` retries from every `=` of a body made of them (quadratic).
+  let end = compact.length;
+  while (end > 0 && compact.charCodeAt(end - 1) === 61 /* = */) end--;
+  compact = compact.slice(0, end);
   if (!/^[A-Za-z0-9+/]+$/.test(compact)) return undefined;
   if (compact.length % 4 === 1) throw new RelayError(400, "invalid base64 store body: truncated");
   let binary: string;

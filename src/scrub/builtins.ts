@@ -1,4 +1,12 @@
+import type { Features } from "./features";
+import { regexFinder, type Finder } from "./find";
 import { passesLuhn } from "./luhn";
+import { findAssignedSecrets } from "./scan/assign";
+import { ALNUM_CHARS, charSet } from "./scan/chars";
+import { findEmails, type EmailShape } from "./scan/email";
+import { findIps } from "./scan/ip";
+import { findPemKeys } from "./scan/pem";
+import { findUrlCredentials } from "./scan/url-auth";
 
 /** What becomes of a match: Relay's four redaction methods. */
 export type Method =
@@ -7,25 +15,31 @@ export type Method =
   | { kind: "remove" }
   | { kind: "hash" };
 
-/** A rule over string contents: each match (or the listed groups of it) is redacted. */
+/** A rule over string contents: each span its finder reports is redacted. */
 export interface PatternRule {
   kind: "pattern";
   id: string;
-  regex: RegExp;
-  /** Capture groups to redact; the whole match when absent. */
-  groups?: number[];
-  /** A further check on the match, e.g. the Luhn sum for card numbers. */
-  accept?: (match: string) => boolean;
-  /** Cheap test that must pass before the regex runs at all. */
-  hint?: (text: string) => boolean;
+  /** The spans to redact, found in time linear in the text. */
+  find: Finder;
+  /**
+   * Cheap test that must pass before the finder runs at all; never false
+   * when the finder would find something. `features` are read once per
+   * string for all the rules (./features).
+   */
+  hint?: (text: string, features: Features) => boolean;
   method: Method;
+}
+
+/** Anything with a `test`: a RegExp, or a linear-time RE2 pattern for the operator's own key patterns. */
+export interface TextTest {
+  test(text: string): boolean;
 }
 
 /** A rule on keys: a value whose key matches is redacted whole. */
 export interface KeyRule {
   kind: "key";
   id: string;
-  key: RegExp;
+  key: TextTest;
   method: Method;
 }
 
@@ -40,25 +54,6 @@ export type Rule = PatternRule | KeyRule | AnythingRule;
 
 type RuleType = Omit<PatternRule, "id" | "method"> | Omit<KeyRule, "id" | "method"> | Omit<AnythingRule, "id" | "method">;
 
-const OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
-const IPV4 = `${OCTET}(?:\\.${OCTET}){3}`;
-const H = "[0-9a-fA-F]{1,4}";
-const IPV6 = [
-  `(?:${H}:){7}${H}`,
-  `(?:${H}:){1,7}:`,
-  `(?:${H}:){1,6}:${H}`,
-  `(?:${H}:){1,5}(?::${H}){1,2}`,
-  `(?:${H}:){1,4}(?::${H}){1,3}`,
-  `(?:${H}:){1,3}(?::${H}){1,4}`,
-  `(?:${H}:){1,2}(?::${H}){1,5}`,
-  `${H}:(?::${H}){1,6}`,
-  `:(?::${H}){1,7}`,
-  `::`,
-  `fe80:(?::${H}){0,4}%[0-9a-zA-Z]+`,
-  `::(?:ffff(?::0{1,4})?:)?${IPV4}`,
-  `(?:${H}:){1,4}:${IPV4}`,
-].join("|");
-
 /** The sensitive-key pattern of Sentry's default scrubber, plus session and CSRF cookie names. */
 export const SENSITIVE_KEY_SOURCE =
   "password|secret|passwd|api[-_]?key|auth|credentials|mysql_pwd|private[-_]?key|token|bearer|session[-_]?id|sessid|csrf|xsrf|otp|two[-_]factor";
@@ -66,83 +61,78 @@ export const SENSITIVE_KEY_SOURCE =
 /** One linear scan that tells whether a string mentions a sensitive word at all. */
 export const SENSITIVE_WORD = new RegExp(SENSITIVE_KEY_SOURCE, "i");
 
+/** An address's local part, as the HTML spec's e-mail grammar allows it. */
+const EMAIL: EmailShape = { local: charSet(`${ALNUM_CHARS}.!#$%&'*+/=?^_\`{|}~-`), wordStart: true, letterTld: true };
+
 /**
  * The built-in rule types, named as Relay names them. Patterns are our own;
  * they are written so that look-alikes survive: dotted version numbers are not
- * IPs, digit runs that fail Luhn are not cards.
+ * IPs, digit runs that fail Luhn are not cards. Each runs in time linear in
+ * the text: simple bounded regexes where a regex is linear (the ReDoS test
+ * checks them), hand-written one-pass scanners (./scan) where it would not be.
  */
 const TYPES: Record<string, RuleType> = {
   ip: {
     kind: "pattern",
-    // Not inside a longer dotted or alphanumeric run: 1.2.3.4.5 and v10.0.0.1 are versions.
-    regex: new RegExp(`(?<![\\w.:])(?:${IPV4}|(?:${IPV6}))(?![\\w.:]|-\\d)`, "g"),
-    // A dotted quad or two colons, before the costly pattern runs.
-    hint: (s) => /\d\.\d|:[0-9a-fA-F]*:/.test(s),
+    find: findIps,
+    // Three dots, or two colons, before the scanner runs.
+    hint: (_, f) => f.dots >= 3 || f.colons >= 2,
   },
   email: {
     kind: "pattern",
-    // Starts at a letter or digit, so quotes around an address stay outside the match.
-    regex: /\b[a-zA-Z0-9][a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]*@[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)*\.[a-zA-Z]{2,}\b/g,
-    hint: (s) => s.includes("@"),
+    find: (s) => findEmails(s, EMAIL),
+    hint: (_, f) => f.at,
   },
   creditcard: {
     kind: "pattern",
     // 13–19 digits, single spaces or dashes between groups allowed.
-    regex: /(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])/g,
-    accept: (match) => passesLuhn(match.replace(/[ -]/g, "")),
-    hint: (s) => /\d{4}/.test(s),
+    find: regexFinder(/(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])/g, undefined, (match) => passesLuhn(match.replace(/[ -]/g, ""))),
+    hint: (_, f) => f.digits >= 13,
   },
   iban: {
     kind: "pattern",
-    regex: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/g,
-    accept: (match) => validIban(match.replace(/ /g, "")),
-    hint: (s) => /[A-Z]{2}\d{2}/.test(s),
+    find: regexFinder(/\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/g, undefined, (match) => validIban(match.replace(/ /g, ""))),
+    hint: (s, f) => f.length >= 15 && f.digits >= 2 && /[A-Z]{2}\d{2}/.test(s),
   },
-  usssn: { kind: "pattern", regex: /\b\d{3}-\d{2}-\d{4}\b/g, hint: (s) => s.includes("-") },
-  mac: { kind: "pattern", regex: /\b[0-9a-fA-F]{2}(?:([:-])[0-9a-fA-F]{2})(?:\1[0-9a-fA-F]{2}){4}\b/g, hint: (s) => s.includes(":") || s.includes("-") },
+  usssn: { kind: "pattern", find: regexFinder(/\b\d{3}-\d{2}-\d{4}\b/g), hint: (_, f) => f.length >= 11 && f.dashes > 0 && f.digits >= 9 },
+  mac: {
+    kind: "pattern",
+    // Six pairs, all joined by colons or all by dashes.
+    find: regexFinder(/\b[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}\b|\b[0-9a-fA-F]{2}(?:-[0-9a-fA-F]{2}){5}\b/g),
+    hint: (_, f) => f.length >= 17 && (f.colons >= 5 || f.dashes > 0),
+  },
   imei: {
     kind: "pattern",
-    regex: /\b\d{2}-?\d{6}-?\d{6}-?\d\b/g,
-    accept: (match) => passesLuhn(match.replace(/-/g, "")),
-    hint: (s) => /\d{6}/.test(s),
+    find: regexFinder(/\b\d{2}-?\d{6}-?\d{6}-?\d\b/g, undefined, (match) => passesLuhn(match.replace(/-/g, ""))),
+    hint: (_, f) => f.digits >= 15,
   },
   uuid: {
     kind: "pattern",
-    regex: /\b[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\b/g,
-    hint: (s) => s.length >= 32,
+    find: regexFinder(/\b[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\b/g),
+    hint: (_, f) => f.length >= 32,
   },
-  pemkey: {
-    kind: "pattern",
-    regex: /-----BEGIN[A-Z ]* PRIVATE KEY-----[\t ]*\r?\n?([\s\S]+?)\r?\n?-----END[A-Z ]* PRIVATE KEY-----/g,
-    groups: [1],
-    hint: (s) => s.includes("-----BEGIN"),
-  },
+  pemkey: { kind: "pattern", find: findPemKeys, hint: (s, f) => f.dashes >= 5 && s.includes("-----BEGIN") },
   urlauth: {
     kind: "pattern",
-    regex: /\b(?:[a-z0-9+.-]+:)?\/\/([a-zA-Z0-9%_.~-]+(?::[^@\s/]*)?)@/g,
-    groups: [1],
-    hint: (s) => s.includes("//") && s.includes("@"),
+    find: (s) => findUrlCredentials(s, "userinfo"),
+    hint: (_, f) => f.doubleSlash && f.at,
   },
   urlpassword: {
     kind: "pattern",
-    regex: /\b(?:[a-z0-9+.-]+:)?\/\/[a-zA-Z0-9%_.~-]+:([^@\s/]+)@/g,
-    groups: [1],
-    hint: (s) => s.includes("//") && s.includes("@"),
+    find: (s) => findUrlCredentials(s, "password"),
+    hint: (_, f) => f.doubleSlash && f.at,
   },
   userpath: {
     kind: "pattern",
-    regex: /(?:\b[a-zA-Z]:[\\/]+(?:users|documents and settings)[\\/]+|\/(?:home|users)\/)([^/\\\r\n]+)/gi,
-    groups: [1],
-    hint: (s) => /home|users|documents/i.test(s),
+    find: regexFinder(/(?:\b[a-zA-Z]:[\\/]+(?:users|documents and settings)[\\/]+|\/(?:home|users)\/)([^/\\\r\n]+)/dgi, [1]),
+    hint: (s, f) => f.pathSeparator && /home|users|documents/i.test(s),
   },
-  bearer: { kind: "pattern", regex: /\b(?:Bearer)\s+([^\s"',;]+)/gi, groups: [1], hint: (s) => /bearer/i.test(s) },
+  bearer: { kind: "pattern", find: regexFinder(/\bBearer\s+([^\s"',;]+)/dgi, [1]), hint: (s, f) => f.blank && /bearer/i.test(s) },
   // A secret assigned in a source line or log text: `password = "hunter2"`, `token: abc`.
-  // The value may not start with `[`, so an earlier redaction is not redacted again.
   passwordassign: {
     kind: "pattern",
-    regex: new RegExp(`\\b(?:\\w*(?:${SENSITIVE_KEY_SOURCE})\\w*)["']?\\s*[:=]\\s*["']?([^\\s"',;)}\\][][^\\s"',;)}\\]]*)`, "gi"),
-    groups: [1],
-    hint: (s) => (s.includes("=") || s.includes(":")) && SENSITIVE_WORD.test(s),
+    find: (s) => findAssignedSecrets(s, (name) => SENSITIVE_WORD.test(name)),
+    hint: (s, f) => (f.equals || f.colons > 0) && SENSITIVE_WORD.test(s),
   },
   password: { kind: "key", key: new RegExp(SENSITIVE_KEY_SOURCE, "i") },
   anything: { kind: "anything" },

@@ -1,6 +1,8 @@
 import type { ScrubConfig } from "../config/schema";
 import { builtinRule, SENSITIVE_KEY_SOURCE, type Method, type PatternRule, type Rule } from "./builtins";
+import { findSensitivePairs } from "./scan/pairs";
 import { compileSelector, parseSelector, type SelectorMatcher } from "./selector";
+import { userKeyTest, userPatternFinder } from "./user-pattern";
 
 export interface Application {
   matches: SelectorMatcher;
@@ -90,7 +92,8 @@ function builtin(name: string): Rule {
   return rule;
 }
 
-function sensitiveKeyPattern(extra: readonly string[]): RegExp {
+/** The sensitive-key matcher: Sentry's words and the project's `sensitiveFields`, as case-insensitive substrings. */
+export function sensitiveKeyPattern(extra: readonly string[]): RegExp {
   const fields = extra.map((f) => f.trim()).filter(Boolean).map(escapeRegExp);
   return new RegExp([SENSITIVE_KEY_SOURCE, ...fields].join("|"), "i");
 }
@@ -103,15 +106,17 @@ function sensitivePairs(sensitive: RegExp): PatternRule {
   return {
     kind: "pattern",
     id: "@password:filter",
-    regex: /(?<=^|[?&;\s])([^=&#;\s?/"']+)=([^&#;\s"']*)/g,
-    groups: [2],
-    accept: (match) => sensitive.test(match.slice(0, match.indexOf("="))),
-    hint: (s) => s.includes("=") && sensitive.test(s),
+    find: (text) => findSensitivePairs(text, (name) => sensitive.test(name)),
+    hint: (s, f) => f.equals && sensitive.test(s),
     method: FILTERED,
   };
 }
 
-/** A rule from the project's `scrub.rules`; the schema has already checked it compiles. */
+/**
+ * A rule from the project's `scrub.rules`. The schema has already checked
+ * that its pattern compiles; patterns run on RE2 (./user-pattern), so any
+ * pattern the operator writes matches in linear time.
+ */
 export function customRule(rule: ScrubConfig["rules"][number]): Rule {
   const method: Method = rule.method === "replace" || rule.method === undefined
     ? { kind: "replace", text: rule.text ?? "[Filtered]" }
@@ -121,10 +126,8 @@ export function customRule(rule: ScrubConfig["rules"][number]): Rule {
     const base = builtin(rule.rule);
     return rule.method === undefined ? base : { ...base, method };
   }
-  if (rule.keyPattern !== undefined) return { kind: "key", id, key: new RegExp(rule.keyPattern, "i"), method };
-  if (rule.pattern !== undefined) {
-    return { kind: "pattern", id, regex: new RegExp(rule.pattern, "g"), groups: rule.replaceGroups, method };
-  }
+  if (rule.keyPattern !== undefined) return { kind: "key", id, key: userKeyTest(rule.keyPattern), method };
+  if (rule.pattern !== undefined) return { kind: "pattern", id, find: userPatternFinder(rule.pattern, rule.replaceGroups), method };
   return { kind: "anything", id, method };
 }
 

@@ -1,6 +1,7 @@
-import type { PatternRule, Rule } from "./builtins";
+import { applyPattern } from "./apply-pattern";
+import type { Rule } from "./builtins";
 import type { Scrubber } from "./compile";
-import { redactText, redactValue } from "./redact";
+import { redactValue } from "./redact";
 import type { Segment, ValueKind } from "./selector";
 
 const NONE: readonly Rule[] = [];
@@ -114,32 +115,6 @@ function sensitivityKey(path: readonly Segment[]): string {
   const last = path[path.length - 1]?.key ?? "";
   if (last === "value" && path[path.length - 3]?.key === "attributes") return path[path.length - 2]!.key;
   return last;
-}
-
-const withIndices = new WeakMap<RegExp, RegExp>();
-
-function applyPattern(text: string, rule: PatternRule, hashKey: string): string {
-  if (rule.hint && !rule.hint(text)) return text;
-  let regex = withIndices.get(rule.regex);
-  if (!regex) {
-    regex = new RegExp(rule.regex.source, `${rule.regex.flags.replace(/[gd]/g, "")}gd`);
-    withIndices.set(rule.regex, regex);
-  }
-  let out = "";
-  let at = 0;
-  for (const match of text.matchAll(regex)) {
-    if (match[0] === "" || (rule.accept && !rule.accept(match[0]))) continue;
-    const spans = (rule.groups ?? [0])
-      .map((g) => match.indices?.[g])
-      .filter((span): span is [number, number] => span !== undefined && span[1] > span[0])
-      .sort((a, b) => a[0] - b[0]);
-    for (const [start, end] of spans) {
-      if (start < at) continue;
-      out += text.slice(at, start) + redactText(text.slice(start, end), rule.method, hashKey);
-      at = end;
-    }
-  }
-  return at === 0 ? text : out + text.slice(at);
 }
 
 /** A child's segment, with the node types Relay's selectors know it by. */

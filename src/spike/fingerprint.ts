@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import { ALNUM_CHARS, charSet, type Spans } from "../scrub/scan/chars";
+import { findEmails, type EmailShape } from "../scrub/scan/email";
 
 type Json = Record<string, any>;
 
@@ -58,30 +60,56 @@ function framesOf(stacktrace: Json | undefined): string[] {
 
 /** `https://cdn.example.com/assets/app.3fa2b1c9.js?v=2` → `assets/app.<hash>.js`. */
 export function normalizeFile(file: string): string {
-  return file
+  // The query or fragment goes first (cut at the first `?` or `#`, no regex scanning to the end from each).
+  const cut = firstOf(file, "?", "#");
+  return (cut < 0 ? file : file.slice(0, cut))
     .replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, "")
-    .replace(/[?#].*$/, "")
     .replace(/^\/+/, "")
     .replace(/(?<=[.\-_])[0-9a-f]{6,}(?=[.\-_])/gi, "<hash>");
 }
 
-type Rule = [RegExp, (match: string) => string];
-const to = (placeholder: string) => () => placeholder;
+function firstOf(text: string, a: string, b: string): number {
+  const i = text.indexOf(a);
+  const j = text.indexOf(b);
+  return i < 0 ? j : j < 0 ? i : Math.min(i, j);
+}
 
+/** An address as the normalizer sees it: any run of `[a-zA-Z0-9._%+-]`, `@`, two or more labels. */
+const EMAIL: EmailShape = { local: charSet(`${ALNUM_CHARS}._%+-`), wordStart: false, letterTld: false };
+
+type Rule = (text: string) => string;
+const to = (placeholder: string) => () => placeholder;
+const replace = (pattern: RegExp, by: (match: string) => string): Rule => (text) => text.replace(pattern, by);
+
+/**
+ * In order; each linear in the message (the ReDoS test checks the regexes,
+ * and the address rule is a one-pass scanner shared with the scrubber).
+ */
 const MESSAGE_RULES: Rule[] = [
-  [/"[^"]*"|'[^']*'|`[^`]*`/g, to("<quoted>")],
-  [/\b[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\b/gi, to("<uuid>")],
-  [/[a-zA-Z0-9._%+-]+@[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+/g, to("<email>")],
-  [/\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?/g, to("<timestamp>")],
-  [/\b\d{1,2}:\d{2}:\d{2}(?:\.\d+)?\b/g, to("<time>")],
+  replace(/"[^"]*"|'[^']*'|`[^`]*`/g, to("<quoted>")),
+  replace(/\b[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\b/gi, to("<uuid>")),
+  (text) => replaceSpans(text, findEmails(text, EMAIL), "<email>"),
+  replace(/\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?/g, to("<timestamp>")),
+  replace(/\b\d{1,2}:\d{2}:\d{2}(?:\.\d+)?\b/g, to("<time>")),
   // Hex ids: six or more hex digits mixing letters and digits (so words like "facade" stay).
-  [/\b(?:0x)?[0-9a-f]{6,}\b/gi, (m) => (/[a-f]/i.test(m) && /\d/.test(m) ? "<hex>" : m)],
-  [/\b\d+(?:\.\d+)?\b/g, to("<num>")],
+  replace(/\b(?:0x)?[0-9a-f]{6,}\b/gi, (m) => (/[a-f]/i.test(m) && /\d/.test(m) ? "<hex>" : m)),
+  replace(/\b\d+(?:\.\d+)?\b/g, to("<num>")),
 ];
 
 /** Placeholders for the parts of a message that vary between occurrences of one bug. */
 export function normalizeMessage(message: string): string {
   let out = message;
-  for (const [pattern, replace] of MESSAGE_RULES) out = out.replace(pattern, replace);
+  for (const rule of MESSAGE_RULES) out = rule(out);
   return out.replace(/\s+/g, " ").trim();
+}
+
+function replaceSpans(text: string, spans: Spans | undefined, placeholder: string): string {
+  if (spans === undefined) return text;
+  let out = "";
+  let at = 0;
+  for (let i = 0; i < spans.length; i += 2) {
+    out += text.slice(at, spans[i]) + placeholder;
+    at = spans[i + 1]!;
+  }
+  return out + text.slice(at);
 }
