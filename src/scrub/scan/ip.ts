@@ -63,7 +63,9 @@ function judgeRun(text: string, start: number, end: number, spans: Spans | undef
   }
 
   // Dotted quads, each between the run's edges or a colon (`peer:10.0.0.1`, a port).
-  const startOk = !isWord(before) && before !== DASH && before !== SLASH && before !== AT;
+  // A URL's host comes after `//`: there a dotted quad is an address, not a `Name/1.2.3.4` version.
+  const urlHost = before === SLASH && charAt(text, start - 2) === SLASH;
+  const startOk = !isWord(before) && before !== DASH && before !== AT && (before !== SLASH || urlHost);
   const after = charAt(text, end);
   const endOk = trimmed < end || (!isWord(after) && after !== DASH);
   let piece = start;
