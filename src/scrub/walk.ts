@@ -46,12 +46,6 @@ const ROOT_CHILD_TYPES: ReadonlyMap<string, readonly string[]> = new Map([
 class Walk {
   private readonly path: Segment[] = [];
   private readonly pool: Segment[] = [];
-  /**
-   * The default key rule each key meets, or null: keys repeat across list
-   * items, and a lookup is cheaper than the regex. One entry per distinct
-   * key of this item at most; it lives and dies with the walk.
-   */
-  private readonly defaultKeyRules = new Map<string, Rule | null>();
 
   constructor(private readonly scrubber: Scrubber, private readonly rootType: string) {}
 
@@ -114,7 +108,7 @@ class Walk {
     // Three rule lists (defaults, inherited, direct), read in place and in this order, never joined per node.
     const base = defaults ? scrubber.defaults : NONE;
     if (kind !== "object") {
-      const rule = (defaults ? this.defaultKeyRule(key) : undefined) ?? keyRule(inherited, key) ?? (direct && keyRule(direct, key));
+      const rule = keyRule(base, key) ?? keyRule(inherited, key) ?? (direct && keyRule(direct, key));
       if (rule) return redactValue(value, rule.method, scrubber.hashKey);
     }
     if (kind === "string") {
@@ -127,15 +121,6 @@ class Walk {
       return this.children(value, direct ? [...inherited, ...direct] : inherited, defaults);
     }
     return value;
-  }
-
-  private defaultKeyRule(key: string): Rule | undefined {
-    let rule = this.defaultKeyRules.get(key);
-    if (rule === undefined) {
-      rule = keyRule(this.scrubber.defaults, key) ?? null;
-      this.defaultKeyRules.set(key, rule);
-    }
-    return rule ?? undefined;
   }
 
   /** Enters a child: the segment object for its depth is reused, only its fields change. */
