@@ -61,7 +61,7 @@ class Walk {
           // Headers, cookies and query strings may be [name, value] lists: the name is the key.
           const pair = child as [string, unknown];
           const inner = pair[1];
-          this.push(lowerCase(pair[0]), false);
+          this.push(pair[0].toLowerCase(), false);
           const scrubbed = this.visit(inner, inherited, defaultsOn);
           path.pop();
           next = scrubbed === inner ? child : [pair[0], scrubbed];
@@ -78,7 +78,7 @@ class Walk {
       let out: Record<string, unknown> | undefined;
       for (const key in value) {
         const child = value[key];
-        this.push(lowerCase(key), false);
+        this.push(key.toLowerCase(), false);
         const next = this.visit(child, inherited, defaultsOn);
         path.pop();
         if (next !== child) (out ??= { ...value })[key] = next;
@@ -229,18 +229,6 @@ function applyPattern(text: string, rule: PatternRule, hashKey: string): string 
     }
   }
   return at === 0 ? text : out + text.slice(at);
-}
-
-/**
- * `key.toLowerCase()`, without a new string for a key that has no capital
- * (most do): the parsed key keeps its cached hash for the set lookups.
- */
-function lowerCase(key: string): string {
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    if ((c >= 65 && c <= 90) || c >= 128) return key.toLowerCase();
-  }
-  return key;
 }
 
 /** True for a key that is all ASCII digits, as a list index is: `"0"`, `"12"`. */
