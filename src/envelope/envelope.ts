@@ -57,6 +57,17 @@ export function itemJson(item: EnvelopeItem): unknown {
 const parsed = new WeakMap<EnvelopeItem, unknown>();
 
 /**
+ * `item` with `value` as its new JSON payload. The value is remembered as the
+ * item's parsed JSON, so later readers (the archive's metadata) do not decode
+ * and parse what was just written. `value` must not be mutated afterwards.
+ */
+export function setItemJson(item: EnvelopeItem, value: unknown): EnvelopeItem {
+  const changed = setItemPayload(item, new TextEncoder().encode(JSON.stringify(value)));
+  parsed.set(changed, value);
+  return changed;
+}
+
+/**
  * The payload as JSON (`itemJson`), parsed once per item however many stages
  * read it; undefined when it is not bounded, valid JSON. Callers must not
  * mutate the result.

@@ -23,23 +23,60 @@ const QUOTE = 0x22, BACKSLASH = 0x5c, OPEN_ARRAY = 0x5b, CLOSE_ARRAY = 0x5d, OPE
  */
 export function nestsDeeperThan(input: Uint8Array | string, maxDepth: number): boolean {
   if (input.length <= maxDepth) return false;
-  const unit = typeof input === "string" ? (i: number) => input.charCodeAt(i) : (i: number) => input[i]!;
+  return typeof input === "string" ? textNestsDeeper(input, maxDepth) : bytesNestsDeeper(input, maxDepth);
+}
+
+// One copy of the scan per input type, so each loop reads its input one way
+// (a per-unit callback made the scan cost twice the parse). Strings are
+// skipped from quote to quote with indexOf; a quote after an odd run of
+// backslashes is escaped, and each run is counted once, at the quote that
+// ends it, so the scan stays linear.
+
+function bytesNestsDeeper(bytes: Uint8Array, maxDepth: number): boolean {
   let depth = 0;
-  let inString = false;
-  for (let i = 0; i < input.length; i++) {
-    const c = unit(i);
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) {
-      inString = true;
-    } else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i];
+    if (c === QUOTE) i = closingQuoteInBytes(bytes, i + 1);
+    else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
       if (++depth > maxDepth) return true;
-    } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
-      depth--;
-    }
+    } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) depth--;
   }
   return false;
+}
+
+function textNestsDeeper(text: string, maxDepth: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) i = closingQuoteInText(text, i + 1);
+    else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
+      if (++depth > maxDepth) return true;
+    } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) depth--;
+  }
+  return false;
+}
+
+/** Index of the quote ending the string whose content starts at `from`, or the length if none does. */
+function closingQuoteInBytes(bytes: Uint8Array, from: number): number {
+  for (let at = from; ; ) {
+    const q = bytes.indexOf(QUOTE, at);
+    if (q === -1) return bytes.length;
+    let run = 0;
+    while (q - run > from && bytes[q - run - 1] === BACKSLASH) run++;
+    if (run % 2 === 0) return q;
+    at = q + 1;
+  }
+}
+
+function closingQuoteInText(text: string, from: number): number {
+  for (let at = from; ; ) {
+    const q = text.indexOf('"', at);
+    if (q === -1) return text.length;
+    let run = 0;
+    while (q - run > from && text.charCodeAt(q - run - 1) === BACKSLASH) run++;
+    if (run % 2 === 0) return q;
+    at = q + 1;
+  }
 }
 
 /** Bytes → JSON value, refusing invalid UTF-8 and documents nested deeper than `maxDepth`. */

@@ -1,4 +1,4 @@
-import { cachedItemJson, setItemPayload } from "../envelope/envelope";
+import { cachedItemJson, setItemJson } from "../envelope/envelope";
 import { itemCategory, itemQuantity } from "../envelope/categories";
 import type { Envelope, EnvelopeItem } from "../envelope/types";
 import { parsedAsJson } from "../ingest/caps";
@@ -93,5 +93,5 @@ function scrubItem(item: EnvelopeItem, scrubber: Scrubber): EnvelopeItem | Dropp
   // What cannot be read cannot be scrubbed, so it does not leave the edge.
   if (json === undefined) return { drop: { reason: "invalid", detail: "invalid_json" } };
   const scrubbed = scrubJson(json, scrubber, Object.hasOwn(ROOTS, type) ? ROOTS[type]! : "unknown");
-  return scrubbed === json ? item : setItemPayload(item, new TextEncoder().encode(JSON.stringify(scrubbed)));
+  return scrubbed === json ? item : setItemJson(item, scrubbed);
 }

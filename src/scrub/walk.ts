@@ -18,14 +18,159 @@ const STRUCTURAL_KEYS = new Set([
   "op", "origin", "status", "in_app", "lineno", "colno", "mechanism", "content_type", "item_count",
 ]);
 
-/** Node types of the children of an item's root, by item kind. */
-const ROOT_CHILD_TYPES: Record<string, string[]> = {
-  request: ["http"], user: ["user"], logentry: ["logentry"], sdk: ["sdk"], contexts: ["contexts"], stacktrace: ["stacktrace"],
-};
+/** Node types a segment can have, shared: a path holds these arrays, never copies. */
+const NO_TYPES: readonly string[] = [];
+const HTTP: readonly string[] = ["http"];
+const STACKTRACE: readonly string[] = ["stacktrace"];
+const FRAME: readonly string[] = ["frame"];
+const BREADCRUMB: readonly string[] = ["breadcrumb"];
+const SPAN: readonly string[] = ["span"];
+const LOG: readonly string[] = ["log"];
+const EXCEPTION: readonly string[] = ["exception"];
+const THREAD: readonly string[] = ["thread"];
 
-interface Walk {
-  scrubber: Scrubber;
-  rootType: string;
+/**
+ * Node types of the children of an event's root. A Map, so a key like
+ * `constructor` or `__proto__` finds nothing rather than Object's prototype.
+ */
+const ROOT_CHILD_TYPES: ReadonlyMap<string, readonly string[]> = new Map([
+  ["request", HTTP], ["user", ["user"]], ["logentry", ["logentry"]], ["sdk", ["sdk"]], ["contexts", ["contexts"]], ["stacktrace", STACKTRACE],
+]);
+
+/**
+ * The state of one traversal. `path` is one stack for the whole walk,
+ * pushed on the way down and popped on the way up; its segments are reused
+ * per depth (selectors read them and keep nothing), so visiting a node
+ * allocates nothing unless a rule changes it. Recursion is bounded: every
+ * JSON item is depth-checked before it is parsed.
+ */
+class Walk {
+  private readonly path: Segment[] = [];
+  private readonly pool: Segment[] = [];
+
+  constructor(private readonly scrubber: Scrubber, private readonly rootType: string) {}
+
+  children(value: unknown, inherited: readonly Rule[], defaultsOn: boolean): unknown {
+    const path = this.path;
+    if (Array.isArray(value)) {
+      const pairs = path.length > 0 && path[0]!.types.includes("http") && isPairList(value);
+      let out: unknown[] | undefined;
+      for (let index = 0; index < value.length; index++) {
+        const child: unknown = value[index];
+        let next: unknown;
+        if (pairs) {
+          // Headers, cookies and query strings may be [name, value] lists: the name is the key.
+          const pair = child as [string, unknown];
+          const inner = pair[1];
+          this.push(pair[0].toLowerCase(), false);
+          const scrubbed = this.visit(inner, inherited, defaultsOn);
+          path.pop();
+          next = scrubbed === inner ? child : [pair[0], scrubbed];
+        } else {
+          this.push(String(index), true);
+          next = this.visit(child, inherited, defaultsOn);
+          path.pop();
+        }
+        if (next !== child) (out ??= value.slice())[index] = next;
+      }
+      return out ?? value;
+    }
+    if (isObject(value)) {
+      let out: Record<string, unknown> | undefined;
+      for (const key in value) {
+        const child = value[key];
+        this.push(key.toLowerCase(), false);
+        const next = this.visit(child, inherited, defaultsOn);
+        path.pop();
+        if (next !== child) (out ??= { ...value })[key] = next;
+      }
+      return out ?? value;
+    }
+    return value;
+  }
+
+  private visit(value: unknown, inherited: readonly Rule[], defaultsOn: boolean): unknown {
+    if (value === null || value === undefined) return value;
+    const { scrubber, path } = this;
+    const kind = valueKind(value);
+    const key = sensitivityKey(path);
+    const defaults = defaultsOn && !STRUCTURAL_KEYS.has(key) && !scrubber.safeKeys.has(key);
+
+    let direct: Rule[] | undefined;
+    const applications = scrubber.applications;
+    for (let i = 0; i < applications.length; i++) {
+      const application = applications[i]!;
+      if (application.matches(path, kind)) (direct ??= []).push(...application.rules);
+    }
+    if (direct) {
+      for (const rule of direct) if (rule.kind === "anything") return redactValue(value, rule.method, scrubber.hashKey);
+    }
+
+    // Three rule lists (defaults, inherited, direct), read in place and in this order, never joined per node.
+    const base = defaults ? scrubber.defaults : NONE;
+    if (kind !== "object") {
+      const rule = keyRule(base, key) ?? keyRule(inherited, key) ?? (direct && keyRule(direct, key));
+      if (rule) return redactValue(value, rule.method, scrubber.hashKey);
+    }
+    if (kind === "string") {
+      let text = patterns(value as string, base, scrubber.hashKey);
+      text = patterns(text, inherited, scrubber.hashKey);
+      if (direct) text = patterns(text, direct, scrubber.hashKey);
+      return text === value ? value : text;
+    }
+    if (kind === "array" || kind === "object") {
+      return this.children(value, direct ? [...inherited, ...direct] : inherited, defaults);
+    }
+    return value;
+  }
+
+  /** Enters a child: the segment object for its depth is reused, only its fields change. */
+  private push(key: string, isIndex: boolean): void {
+    const path = this.path;
+    const depth = path.length;
+    const types = this.typesOf(depth, key, isIndex);
+    let segment = this.pool[depth];
+    if (segment) {
+      segment.key = key;
+      segment.types = types;
+    } else {
+      segment = { key, types };
+      this.pool[depth] = segment;
+    }
+    path.push(segment);
+  }
+
+  /** The node types Relay's selectors know a child at `depth` by. */
+  private typesOf(depth: number, key: string, isIndex: boolean): readonly string[] {
+    const rootType = this.rootType;
+    if (depth === 0) return rootType === "event" ? ROOT_CHILD_TYPES.get(key) ?? NO_TYPES : NO_TYPES;
+    const path = this.path;
+    const parent = path[depth - 1]!;
+    if (key === "stacktrace") return parent.types.includes("exception") || parent.types.includes("thread") ? STACKTRACE : NO_TYPES;
+    // Only list items under these keys have a type; the digit check runs for them alone.
+    const container = parent.key;
+    if (container !== "frames" && container !== "breadcrumbs" && container !== "spans" && container !== "items" && container !== "values") return NO_TYPES;
+    if (!isIndex && !isDigits(key)) return NO_TYPES;
+    const grand = path[depth - 2];
+    if (container === "frames") return grand?.types.includes("stacktrace") ? FRAME : NO_TYPES;
+    if (depth === 1) {
+      if (container === "breadcrumbs") return BREADCRUMB;
+      if (container === "spans") return SPAN;
+      if (container === "items") return rootType === "log" ? LOG : rootType === "span" ? SPAN : NO_TYPES;
+      return NO_TYPES;
+    }
+    if (depth === 2 && container === "values") {
+      switch (grand!.key) {
+        case "exception":
+          return EXCEPTION;
+        case "threads":
+          return THREAD;
+        case "breadcrumbs":
+          return BREADCRUMB;
+      }
+    }
+    return NO_TYPES;
+  }
 }
 
 /**
@@ -33,81 +178,25 @@ interface Walk {
  * matched, so the caller can keep the item's original bytes.
  */
 export function scrubJson(root: unknown, scrubber: Scrubber, rootType: string): unknown {
-  return visitChildren(root, [], [], true, { scrubber, rootType });
+  return new Walk(scrubber, rootType).children(root, NONE, true);
 }
 
-/** `path` is one stack shared by the whole walk: pushed on the way down, popped on the way up. */
-function visitChildren(value: unknown, path: Segment[], inherited: readonly Rule[], defaultsOn: boolean, walk: Walk): unknown {
-  if (Array.isArray(value)) {
-    const pairs = path.length > 0 && path[0]!.types.includes("http") && isPairList(value);
-    let out: unknown[] | undefined;
-    for (let index = 0; index < value.length; index++) {
-      const child: unknown = value[index];
-      let next: unknown;
-      if (pairs) {
-        // Headers, cookies and query strings may be [name, value] lists: the name is the key.
-        const [name, inner] = child as [string, unknown];
-        path.push(segment(path, name.toLowerCase(), walk));
-        const scrubbed = visit(inner, path, inherited, defaultsOn, walk);
-        path.pop();
-        next = scrubbed === inner ? child : [name, scrubbed];
-      } else {
-        path.push(segment(path, String(index), walk));
-        next = visit(child, path, inherited, defaultsOn, walk);
-        path.pop();
-      }
-      if (next !== child) (out ??= value.slice())[index] = next;
-    }
-    return out ?? value;
+/** The first key rule in `rules` that matches `key`. */
+function keyRule(rules: readonly Rule[], key: string): Rule | undefined {
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i]!;
+    if (rule.kind === "key" && rule.key.test(key)) return rule;
   }
-  if (isObject(value)) {
-    let out: Record<string, unknown> | undefined;
-    for (const key in value) {
-      const child = value[key];
-      path.push(segment(path, key.toLowerCase(), walk));
-      const next = visit(child, path, inherited, defaultsOn, walk);
-      path.pop();
-      if (next !== child) (out ??= { ...value })[key] = next;
-    }
-    return out ?? value;
-  }
-  return value;
+  return undefined;
 }
 
-function visit(value: unknown, path: Segment[], inherited: readonly Rule[], defaultsOn: boolean, walk: Walk): unknown {
-  if (value === null || value === undefined) return value;
-  const { scrubber } = walk;
-  const kind = valueKind(value);
-  const key = sensitivityKey(path);
-  const defaults = defaultsOn && !STRUCTURAL_KEYS.has(key) && !scrubber.safeKeys.has(key);
-
-  let direct: Rule[] | undefined;
-  for (const application of scrubber.applications) {
-    if (application.matches(path, kind)) (direct ??= []).push(...application.rules);
+/** `text` after every pattern rule in `rules`, in order. */
+function patterns(text: string, rules: readonly Rule[], hashKey: string): string {
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i]!;
+    if (rule.kind === "pattern") text = applyPattern(text, rule, hashKey);
   }
-  const anything = direct?.find((rule) => rule.kind === "anything");
-  if (anything) return redactValue(value, anything.method, scrubber.hashKey);
-
-  // Three rule lists, read in place rather than joined per node.
-  const lists = [defaults ? scrubber.defaults : NONE, inherited, direct ?? NONE];
-  if (kind !== "object") {
-    for (const list of lists) {
-      for (const rule of list) {
-        if (rule.kind === "key" && rule.key.test(key)) return redactValue(value, rule.method, scrubber.hashKey);
-      }
-    }
-  }
-  if (kind === "string") {
-    let text = value as string;
-    for (const list of lists) {
-      for (const rule of list) if (rule.kind === "pattern") text = applyPattern(text, rule, scrubber.hashKey);
-    }
-    return text === value ? value : text;
-  }
-  if (kind === "array" || kind === "object") {
-    return visitChildren(value, path, direct ? [...inherited, ...direct] : inherited, defaults, walk);
-  }
-  return value;
+  return text;
 }
 
 /** For `attributes: { "user.password": { value, type } }` (logs, v2 spans) the attribute name is the key. */
@@ -117,29 +206,14 @@ function sensitivityKey(path: readonly Segment[]): string {
   return last;
 }
 
-/** A child's segment, with the node types Relay's selectors know it by. */
-function segment(path: readonly Segment[], key: string, walk: Walk): Segment {
-  return { key, types: typesOf(path, key, walk.rootType) };
-}
-
-function typesOf(path: readonly Segment[], key: string, rootType: string): string[] {
-  const depth = path.length;
-  const parent = path[depth - 1];
-  const grand = path[depth - 2];
-  // Keys are the sender's: own entries only, or `constructor` would find Object.
-  if (depth === 0) return rootType === "event" && Object.hasOwn(ROOT_CHILD_TYPES, key) ? ROOT_CHILD_TYPES[key]! : [];
-  const isIndex = /^\d+$/.test(key);
-  if (key === "stacktrace" && parent!.types.some((t) => t === "exception" || t === "thread")) return ["stacktrace"];
-  if (!isIndex) return [];
-  if (parent!.key === "frames" && grand?.types.includes("stacktrace")) return ["frame"];
-  if (depth === 1 && parent!.key === "breadcrumbs") return ["breadcrumb"];
-  if (depth === 1 && parent!.key === "spans") return ["span"];
-  if (depth === 1 && parent!.key === "items" && (rootType === "log" || rootType === "span")) return [rootType];
-  if (depth === 2 && parent!.key === "values") {
-    const container = { exception: "exception", threads: "thread", breadcrumbs: "breadcrumb" }[grand!.key];
-    if (container) return [container];
+/** True for a key that is all ASCII digits, as a list index is: `"0"`, `"12"`. */
+function isDigits(key: string): boolean {
+  if (key.length === 0) return false;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
   }
-  return [];
+  return true;
 }
 
 function valueKind(value: unknown): ValueKind {
