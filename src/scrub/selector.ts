@@ -110,6 +110,11 @@ function parsePath(token: string, text: string): PathItem[] {
 export interface Segment {
   key: string;
   types: readonly string[];
+  /**
+   * The name the default rules judge this value by, when it is not `key`:
+   * the `value` of an OTLP `{key, value}` attribute is named by that `key`.
+   */
+  name?: string;
 }
 
 export function matchesSelector(selector: Selector, path: readonly Segment[], kind: ValueKind | "null"): boolean {

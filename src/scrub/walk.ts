@@ -77,9 +77,11 @@ class Walk {
     }
     if (isObject(value)) {
       let out: Record<string, unknown> | undefined;
+      const attribute = otlpAttributeName(path, value);
       for (const key in value) {
         const child = value[key];
         this.push(key.toLowerCase(), false);
+        if (attribute !== undefined && key === "value") path[path.length - 1]!.name = attribute;
         const next = this.visit(child, inherited, defaultsOn);
         path.pop();
         if (next !== child) (out ??= { ...value })[key] = next;
@@ -133,6 +135,7 @@ class Walk {
     if (segment) {
       segment.key = key;
       segment.types = types;
+      segment.name = undefined;
     } else {
       segment = { key, types };
       this.pool[depth] = segment;
@@ -199,11 +202,29 @@ function patterns(text: string, rules: readonly Rule[], hashKey: string): string
   return text;
 }
 
-/** For `attributes: { "user.password": { value, type } }` (logs, v2 spans) the attribute name is the key. */
+/**
+ * The key the default rules judge a value by. Attributes are named by their
+ * attribute name, not by where the value sits: `attributes: { "user.password":
+ * { value, type } }` (logs, v2 spans) and OTLP's `attributes: [{ key:
+ * "password", value: { stringValue } }]`.
+ */
 function sensitivityKey(path: readonly Segment[]): string {
-  const last = path[path.length - 1]?.key ?? "";
-  if (last === "value" && path[path.length - 3]?.key === "attributes") return path[path.length - 2]!.key;
-  return last;
+  const depth = path.length;
+  const last = path[depth - 1];
+  if (!last) return "";
+  if (last.name !== undefined) return last.name;
+  const parent = path[depth - 2];
+  if (parent?.name !== undefined) return parent.name;
+  if (last.key === "value" && path[depth - 3]?.key === "attributes") return parent!.key;
+  return last.key;
+}
+
+/** For an OTLP attribute (`{key, value}` in an `attributes` list), its name; else undefined. */
+function otlpAttributeName(path: readonly Segment[], value: Record<string, unknown>): string | undefined {
+  const depth = path.length;
+  if (depth < 2 || path[depth - 2]!.key !== "attributes" || !isDigits(path[depth - 1]!.key)) return undefined;
+  const name = value.key;
+  return typeof name === "string" && "value" in value ? name.toLowerCase() : undefined;
 }
 
 /** True for a key that is all ASCII digits, as a list index is: `"0"`, `"12"`. */

@@ -177,6 +177,29 @@ describe("scrubbing other item kinds", () => {
     const log = { version: 2, items: [{ body: "login by bob@example.com", attributes: { "user.password": { value: "x", type: "string" }, count: { value: 3, type: "integer" } } }] };
     expect(scrub(log, {}, "log")).toEqual({ version: 2, items: [{ body: "login by [email]", attributes: { "user.password": { value: "[Filtered]", type: "string" }, count: { value: 3, type: "integer" } } }] });
   });
+  it("OTLP attribute lists: a value is judged by its attribute's key", () => {
+    const span = {
+      name: "POST /login",
+      attributes: [
+        { key: "user.password", value: { stringValue: "hunter2" } },
+        { key: "http.request.header.authorization", value: { stringValue: "Basic dXNlcjpwYXNz" } },
+        { key: "retries", value: { intValue: "3" } },
+        { key: "http.route", value: { stringValue: "/login" } },
+      ],
+    };
+    expect(scrub(span, {}, "span")).toEqual({
+      name: "POST /login",
+      attributes: [
+        { key: "user.password", value: { stringValue: "[Filtered]" } },
+        { key: "http.request.header.authorization", value: { stringValue: "[Filtered]" } },
+        { key: "retries", value: { intValue: "3" } },
+        { key: "http.route", value: { stringValue: "/login" } },
+      ],
+    });
+    // A `key` that is not in an attributes list names nothing: the value is judged by where it sits.
+    const other = { extra: { pair: { key: "password", value: "plain" } } };
+    expect(scrub(other, {}, "event")).toEqual(other);
+  });
   it("session attrs.ip_address", () => {
     const session = { sid: "s", did: "bob@example.com", attrs: { release: "1.0.0", ip_address: "1.2.3.4" } };
     expect(scrub(session, {}, "session")).toEqual({ sid: "s", did: "[email]", attrs: { release: "1.0.0", ip_address: null } });
