@@ -226,10 +226,12 @@ for (const input of inputs) {
   const batches = Math.max(2, Math.round((input.iterations * SCALE) / input.batch));
   const iterations = batches * input.batch;
   const payload = eventPayload(input.bytes);
-  // Same output from every checkout: an optimization must not change a byte.
+  // Same output from every checkout, or the difference shown: an optimization must not change a byte unnoticed.
   const outputs = pipelines.map((p) => runBatch(p, input.bytes, 1, new Float64Array(STAGES.length)));
-  for (const out of outputs.slice(1)) {
-    if (Buffer.compare(Buffer.from(out), Buffer.from(outputs[0]!)) !== 0) throw new Error(`${input.name}: the checkouts disagree on the scrubbed envelope`);
+  for (const [index, out] of outputs.entries()) {
+    if (index === 0 || Buffer.compare(Buffer.from(out), Buffer.from(outputs[0]!)) === 0) continue;
+    if (!process.env.BENCH_ALLOW_DIFF) throw new Error(`${input.name}: the checkouts disagree on the scrubbed envelope (set BENCH_ALLOW_DIFF=1 when the change is meant)`);
+    console.log(`${input.name}: ${pipelines[index]!.label} differs from ${pipelines[0]!.label}: ${changedTokens(outputs[0]!, out).join(" | ")}`);
   }
   // Warm up every path before anything is timed.
   for (let i = 0; i < Math.min(batches, 5); i++) {
@@ -311,3 +313,10 @@ writeFileSync(
   join(HERE, "results/cpu.json"),
   `${JSON.stringify({ when: new Date().toISOString(), node: process.version, v8: process.versions.v8, inputs: results, gzipLevels: levels }, null, 2)}\n`,
 );
+
+/** The first few whitespace-separated tokens of `b` that differ from `a`'s, to show what a behaviour change changed. */
+function changedTokens(a: Bytes, b: Bytes): string[] {
+  const split = (bytes: Bytes) => new TextDecoder().decode(bytes).split(/[\s,{}]/);
+  const before = new Set(split(a));
+  return split(b).filter((token) => !before.has(token)).slice(0, 5).map((token) => token.slice(0, 80));
+}

@@ -1,5 +1,5 @@
 import type { ScrubConfig } from "../config/schema";
-import { builtinRule, SENSITIVE_KEY_SOURCE, type Method, type PatternRule, type Rule } from "./builtins";
+import { builtinRule, type TextTest, SENSITIVE_KEY_SOURCE, type Method, type PatternRule, type Rule } from "./builtins";
 import { findSensitivePairs } from "./scan/pairs";
 import { compileSelector, parseSelector, type SelectorMatcher } from "./selector";
 import { userKeyTest, userPatternFinder } from "./user-pattern";
@@ -48,7 +48,7 @@ function compile(config: ScrubConfig): Scrubber {
 
   if (config.defaults) {
     defaults.push(
-      { kind: "key", id: "@password:filter", key: sensitive, method: FILTERED },
+      { kind: "key", id: "@password:filter", key: rememberingTest(sensitive), method: FILTERED },
       builtin("@pemkey:filter"),
       builtin("@urlpassword"),
       builtin("@bearer:filter"),
@@ -93,6 +93,29 @@ function builtin(name: string): Rule {
 }
 
 /** The sensitive-key matcher: Sentry's words and the project's `sensitiveFields`, as case-insensitive substrings. */
+/** Distinct keys whose verdict one scrubber remembers; the sender chooses keys, so the memory is capped. */
+const REMEMBERED_KEYS = 4096;
+
+/**
+ * The sensitive-key test runs on every value's key, and keys repeat across
+ * events (`filename`, `lineno`, `0`, `1`...): remembering the verdict saves
+ * a regex run per value. When full, the memory starts over.
+ */
+function rememberingTest(pattern: RegExp): TextTest {
+  const verdicts = new Map<string, boolean>();
+  return {
+    test(key) {
+      let verdict = verdicts.get(key);
+      if (verdict === undefined) {
+        verdict = pattern.test(key);
+        if (verdicts.size >= REMEMBERED_KEYS) verdicts.clear();
+        verdicts.set(key, verdict);
+      }
+      return verdict;
+    },
+  };
+}
+
 export function sensitiveKeyPattern(extra: readonly string[]): RegExp {
   const fields = extra.map((f) => f.trim()).filter(Boolean).map(escapeRegExp);
   return new RegExp([SENSITIVE_KEY_SOURCE, ...fields].join("|"), "i");

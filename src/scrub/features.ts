@@ -1,4 +1,4 @@
-import { isDigit, isSpace } from "./scan/chars";
+import { isSpace } from "./scan/chars";
 
 /**
  * What the prechecks of the built-in rules ask of a string, read in one pass
@@ -29,7 +29,24 @@ export function emptyFeatures(): Features {
   return { length: 0, at: false, doubleSlash: false, pathSeparator: false, equals: false, blank: false, colons: 0, dots: 0, dashes: 0, digits: 0 };
 }
 
-/** Fills `into` (reused, so nothing is allocated per string). */
+/** What each ASCII code unit means to the scan; 0 for everything that only ends a run (letters, most punctuation). */
+const OTHER = 0, DIGIT = 1, DASH = 2, SPACE = 3, AT = 4, SLASH = 5, BACKSLASH = 6, EQUALS = 7, COLON = 8, DOT = 9, BLANK = 10;
+const ASCII_CLASS = new Uint8Array(128);
+for (let c = 48; c <= 57; c++) ASCII_CLASS[c] = DIGIT;
+for (let c = 9; c <= 13; c++) ASCII_CLASS[c] = BLANK;
+ASCII_CLASS[45] = DASH;
+ASCII_CLASS[32] = SPACE;
+ASCII_CLASS[64] = AT;
+ASCII_CLASS[47] = SLASH;
+ASCII_CLASS[92] = BACKSLASH;
+ASCII_CLASS[61] = EQUALS;
+ASCII_CLASS[58] = COLON;
+ASCII_CLASS[46] = DOT;
+
+/**
+ * Fills `into` (reused, so nothing is allocated per string). One table
+ * lookup per code unit: most of a string is letters, which only end runs.
+ */
 export function readFeatures(text: string, into: Features): Features {
   let at = false, doubleSlash = false, pathSeparator = false, equals = false, blank = false;
   let colons = 0, dots = 0, dashes = 0, dashRun = 0, digits = 0, digitRun = 0;
@@ -37,26 +54,37 @@ export function readFeatures(text: string, into: Features): Features {
   let previous = -1;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (isDigit(c)) {
+    const kind = c < 128 ? ASCII_CLASS[c]! : isSpace(c) ? BLANK : OTHER;
+    if (kind === DIGIT) {
       if (++digitRun > digits) digits = digitRun;
       joined = false;
-    } else if ((c === 32 || c === 45) && digitRun > 0 && !joined) {
-      joined = true;
+      dashRun = 0;
+    } else if (kind === DASH || kind === SPACE) {
+      // One space or dash may join two digit groups (cards, IMEIs, SSNs).
+      if (digitRun > 0 && !joined) joined = true;
+      else {
+        digitRun = 0;
+        joined = false;
+      }
+      if (kind === DASH) {
+        if (++dashRun > dashes) dashes = dashRun;
+      } else {
+        dashRun = 0;
+        blank = true;
+      }
     } else {
       digitRun = 0;
       joined = false;
-    }
-    if (c === 45) {
-      if (++dashRun > dashes) dashes = dashRun;
-    } else dashRun = 0;
-    switch (c) {
-      case 64: at = true; break;
-      case 47: if (previous === 47) doubleSlash = true; pathSeparator = true; break;
-      case 92: pathSeparator = true; break;
-      case 61: equals = true; break;
-      case 58: colons++; break;
-      case 46: dots++; break;
-      default: if (!blank && isSpace(c)) blank = true;
+      dashRun = 0;
+      switch (kind) {
+        case AT: at = true; break;
+        case SLASH: if (previous === 47) doubleSlash = true; pathSeparator = true; break;
+        case BACKSLASH: pathSeparator = true; break;
+        case EQUALS: equals = true; break;
+        case COLON: colons++; break;
+        case DOT: dots++; break;
+        case BLANK: blank = true; break;
+      }
     }
     previous = c;
   }
