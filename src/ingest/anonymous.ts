@@ -115,7 +115,7 @@ export async function chargeAnonymousReport(
 ): Promise<void> {
   const { limits } = ctx.config;
   const quota = { key: ANONYMOUS_KEY, limit: limits.anonymousReportsPerMinute, windowSeconds: WINDOW_SECONDS };
-  const book = bookFor(ctx.projectId, limits.quotaLeases);
+  const book = bookFor(ctx.projectId, limits.quotaLeases, limits.leaseBookKeys);
   const refuse = (seconds: number): never => {
     const limit: RateLimit = { categories: ["internal"], until: ctx.now + seconds * 1000, scope: "project", reasonCode: "anonymous_reports" };
     throw new RelayError(429, "client report without a key rejected: the project's allowance for them is spent", {
