@@ -7,6 +7,7 @@ import { breakerTiming } from "./forward/breaker";
 import { deliver } from "./forward/deliver";
 import { accepted, sendToUpstream, upstreamTarget } from "./forward/upstream";
 import { deliveryVerdict, type Verdict } from "./forward/verdict";
+import { errorHeaders } from "./http/errors";
 import { validateItems } from "./ingest/validate";
 import type { Outcome } from "./outcomes";
 import { normalizeEventId } from "./envelope/event-id";
@@ -164,10 +165,11 @@ function eventIdBody(envelope: Envelope): Record<string, unknown> {
 /** Every item was over a limit: 429 as Sentry answers, so SDKs back off. */
 function rateLimitedWhole(limits: RateLimit[], now: number): Verdict {
   const retryAfter = Math.max(...limits.map((limit) => retryAfterSeconds(limit, now)));
+  const detail = "event submission rejected with_reason: rate limited";
   return {
     status: 429,
-    body: { detail: "event submission rejected with_reason: rate limited" },
-    headers: { "retry-after": String(retryAfter), "x-sentry-rate-limits": formatRateLimits(limits, now) },
+    body: { detail },
+    headers: errorHeaders(detail, { "retry-after": String(retryAfter), "x-sentry-rate-limits": formatRateLimits(limits, now) }),
   };
 }
 
@@ -183,9 +185,6 @@ function withOurLimits(verdict: Verdict, limits: RateLimit[], now: number): Verd
 function rejectedWhole(outcomes: Outcome[]): Verdict {
   const tooLarge = outcomes.some((o) => o.detail === "too_large");
   const reasons = [...new Set(outcomes.map((o) => o.detail))].join(", ");
-  return {
-    status: tooLarge ? 413 : 400,
-    body: { detail: `every item in the envelope was invalid (${reasons})` },
-    headers: {},
-  };
+  const detail = `every item in the envelope was invalid (${reasons})`;
+  return { status: tooLarge ? 413 : 400, body: { detail }, headers: errorHeaders(detail) };
 }

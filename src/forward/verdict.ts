@@ -1,3 +1,4 @@
+import { errorHeaders } from "../http/errors";
 import type { Delivery } from "./deliver";
 
 /** What the SDK is told about one envelope, in Sentry's response shapes. */
@@ -39,7 +40,8 @@ export function deliveryVerdict(delivery: Delivery): Verdict {
   }
   if (upstream.status >= 200 && upstream.status < 300) return { ...ok, headers: passed };
   if (upstream.status === 429) {
-    return { status: 429, body: { detail: "upstream rate limit reached" }, headers: passed };
+    const detail = "upstream rate limit reached";
+    return { status: 429, body: { detail }, headers: errorHeaders(detail, passed) };
   }
   if (upstream.status >= 500) {
     console.error(`edge-relay: upstream answered ${upstream.status}: ${upstream.body.slice(0, 200)}${delivery.spooled ? "; spooled for retry" : ""}`);
@@ -53,7 +55,7 @@ export function deliveryVerdict(delivery: Delivery): Verdict {
 }
 
 function failure(status: number, detail: string): Verdict {
-  return { status, body: { detail }, headers: {} };
+  return { status, body: { detail }, headers: errorHeaders(detail) };
 }
 
 function upstreamDetail(body: string): string {

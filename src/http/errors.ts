@@ -51,3 +51,12 @@ export function headerSafe(text: string): string {
   }
   return text.length > MAX_HEADER_CHARS ? `${out}...` : out;
 }
+
+/**
+ * Headers for an error answer built as a value rather than thrown (a 429 from
+ * a quota, an upstream refusal): `X-Sentry-Error` repeats the detail, as on
+ * every error answer the relay gives and as Sentry sends it.
+ */
+export function errorHeaders(detail: string, headers: Record<string, string> = {}): Record<string, string> {
+  return { "x-sentry-error": headerSafe(detail), ...headers };
+}

@@ -1,6 +1,7 @@
 import type { Envelope, EnvelopeItem } from "../envelope/types";
 import { filterEnvelope } from "../filters/stage";
 import { recordOutcomes } from "../forward/client-reports";
+import { errorHeaders } from "../http/errors";
 import type { Verdict } from "../forward/verdict";
 import { enforceLimits, type LimitContext, type Limited } from "../limits/enforce";
 import { formatRateLimits, retryAfterSeconds } from "../limits/header";
@@ -80,7 +81,8 @@ export async function runBatch(envelopes: readonly Envelope[], ctx: PipelineCont
   if (limited.limits.length > 0) headers["x-sentry-rate-limits"] = formatRateLimits(limited.limits, now);
   if (toRun.length === 0 && limited.limits.length > 0) {
     headers["retry-after"] = String(Math.max(...limited.limits.map((limit) => retryAfterSeconds(limit, now))));
-    return { status: 429, body: { detail: "event submission rejected with_reason: rate limited" }, headers, ...counts };
+    const detail = "event submission rejected with_reason: rate limited";
+    return { status: 429, body: { detail }, headers: errorHeaders(detail, headers), ...counts };
   }
   const failed = results.find((r) => r.status !== 200);
   if (failed) {
