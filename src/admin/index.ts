@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../ingest/endpoints";
+import { archiveRoutes } from "./archive";
 import { adminAuth } from "./auth";
 import { adminQuotas } from "./quotas";
 import { replayRoutes } from "./replay";
@@ -9,3 +10,4 @@ export const admin = new Hono<AppEnv>();
 admin.use("*", adminAuth);
 admin.route("/", adminQuotas);
 admin.route("/", replayRoutes);
+admin.route("/", archiveRoutes);
