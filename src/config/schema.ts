@@ -85,6 +85,12 @@ const scrub = z
     safeFields: z.array(z.string()).default([]),
     /** Attachments are binary: pass them unscrubbed, or drop them (outcome `filtered`). */
     attachments: z.enum(["pass", "drop"]).default("pass"),
+    /**
+     * The address a user typed so the team can answer (a feedback's
+     * `contexts.feedback.contact_email`, a user report's `email`): kept by
+     * the default e-mail rule, or scrubbed like any other address.
+     */
+    feedbackEmail: z.enum(["keep", "scrub"]).default("keep"),
     /** Key for the `hash` method; set it, or hashes are guessable for small inputs. */
     hashKey: z.string().min(1).optional(),
     rules: z.array(scrubRule).default([]),

@@ -21,6 +21,12 @@ export interface Scrubber {
   attachments: "pass" | "drop";
   /** False when the config asks for nothing: items are then passed without being parsed. */
   active: boolean;
+  /**
+   * With `feedbackEmail: "keep"`, what scrubs the address a user typed to be
+   * answered at: this scrubber without the default e-mail rule (explicit
+   * rules still apply). Undefined when it would scrub the same.
+   */
+  typedEmail?: Scrubber;
 }
 
 const FILTERED: Method = { kind: "replace", text: "[Filtered]" };
@@ -46,6 +52,7 @@ function compile(config: ScrubConfig): Scrubber {
   const applications: Application[] = [];
   const sensitive = sensitiveKeyPattern(config.sensitiveFields);
 
+  const email = builtin("@email");
   if (config.defaults) {
     defaults.push(
       { kind: "key", id: "@password:filter", key: rememberingTest(sensitive), method: FILTERED },
@@ -55,7 +62,7 @@ function compile(config: ScrubConfig): Scrubber {
       builtin("@creditcard:filter"),
       builtin("@iban:filter"),
       builtin("@usssn:filter"),
-      builtin("@email"),
+      email,
       sensitivePairs(sensitive),
       builtin("@passwordassign"),
       builtin("@userpath:filter"),
@@ -72,7 +79,7 @@ function compile(config: ScrubConfig): Scrubber {
   for (const rule of config.rules) {
     applications.push({ matches: selectorFor(rule.selector), rules: [customRule(rule)] });
   }
-  return {
+  const scrubber: Scrubber = {
     defaults,
     applications,
     safeKeys: new Set(config.safeFields.map((f) => f.trim().toLowerCase()).filter(Boolean)),
@@ -80,6 +87,10 @@ function compile(config: ScrubConfig): Scrubber {
     attachments: config.attachments,
     active: defaults.length > 0 || applications.length > 0,
   };
+  if (config.feedbackEmail === "keep" && defaults.includes(email)) {
+    scrubber.typedEmail = { ...scrubber, defaults: defaults.filter((rule) => rule !== email) };
+  }
+  return scrubber;
 }
 
 function selectorFor(text: string): SelectorMatcher {

@@ -52,6 +52,16 @@ const ROOTS: Readonly<Record<string, string>> = {
   check_in: "check_in",
 };
 
+/**
+ * Where each item type holds the address a user typed so the team can answer
+ * (Sentry's feedback form and the legacy user report). With `feedbackEmail:
+ * "keep"` the default e-mail rule leaves it; every other rule still applies.
+ */
+const TYPED_EMAIL: Readonly<Record<string, readonly string[]>> = {
+  feedback: ["contexts", "feedback", "contact_email"],
+  user_report: ["email"],
+};
+
 export interface Scrubbed {
   envelope: Envelope;
   outcomes: Outcome[];
@@ -92,6 +102,66 @@ function scrubItem(item: EnvelopeItem, scrubber: Scrubber): EnvelopeItem | Dropp
   const json = cachedItemJson(item);
   // What cannot be read cannot be scrubbed, so it does not leave the edge.
   if (json === undefined) return { drop: { reason: "invalid", detail: "invalid_json" } };
-  const scrubbed = scrubJson(json, scrubber, Object.hasOwn(ROOTS, type) ? ROOTS[type]! : "unknown");
+  const root = Object.hasOwn(ROOTS, type) ? ROOTS[type]! : "unknown";
+  let scrubbed = scrubJson(json, scrubber, root);
+  if (scrubber.typedEmail && Object.hasOwn(TYPED_EMAIL, type)) scrubbed = keepTypedEmail(json, scrubbed, TYPED_EMAIL[type]!, scrubber.typedEmail, root);
   return scrubbed === json ? item : setItemJson(item, scrubbed);
+}
+
+/**
+ * Puts back at `path` what `typedEmail` makes of the original value, when the
+ * full scrub changed it. The value is scrubbed on its own, in a document
+ * holding only its path: selectors match by path, so every rule that reaches
+ * it in the item reaches it there too. Returns `original` itself when that
+ * undoes the only change, so the item keeps its bytes.
+ */
+function keepTypedEmail(original: unknown, scrubbed: unknown, path: readonly string[], typedEmail: Scrubber, root: string): unknown {
+  const value = valueAt(original, path);
+  if (typeof value !== "string") return scrubbed;
+  const now = valueAt(scrubbed, path);
+  if (now === value) return scrubbed;
+  const kept = valueAt(scrubJson(nested(path, value), typedEmail, root), path);
+  if (kept === now) return scrubbed;
+  return kept === value && sameBesides(original, scrubbed, path) ? original : withValueAt(scrubbed, path, kept);
+}
+
+/** The own property at `path`, through objects only. */
+function valueAt(node: unknown, path: readonly string[]): unknown {
+  for (const key of path) {
+    if (!isObject(node) || !Object.hasOwn(node, key)) return undefined;
+    node = node[key];
+  }
+  return node;
+}
+
+function nested(path: readonly string[], value: unknown): unknown {
+  return path.reduceRight<unknown>((inner, key) => ({ [key]: inner }), value);
+}
+
+/** A copy of `node` with `value` at `path`, sharing everything off the path (the path exists: it was read). */
+function withValueAt(node: unknown, path: readonly string[], value: unknown): unknown {
+  if (path.length === 0) return value;
+  const object = node as Record<string, unknown>;
+  const [key, ...rest] = path as [string, ...string[]];
+  return { ...object, [key]: withValueAt(object[key], rest, value) };
+}
+
+/** True when the scrub changed nothing off `path`: the walk shares every subtree it left alone. */
+function sameBesides(original: unknown, scrubbed: unknown, path: readonly string[]): boolean {
+  let a = original;
+  let b = scrubbed;
+  for (const key of path) {
+    if (a === b) return true;
+    if (!isObject(a) || !isObject(b)) return false;
+    const keys = Object.keys(a);
+    if (keys.length !== Object.keys(b).length) return false;
+    for (const other of keys) if (other !== key && a[other] !== b[other]) return false;
+    a = a[key];
+    b = b[key];
+  }
+  return true;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
