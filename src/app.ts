@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { admin } from "./admin";
 import { loadConfig } from "./config/load";
-import { headerSafe, RelayError } from "./http/errors";
+import { errorHeaders, headerSafe, RelayError } from "./http/errors";
 import { ingestCors } from "./ingest/cors";
 import {
   envelopeEndpoint, securityEndpoint, storeEndpoint, tunnelEndpoint, type AppEnv,
@@ -20,9 +20,9 @@ app.onError((err, c) => {
     return c.json({ detail }, err.status as 400, { "x-sentry-error": headerSafe(detail), ...err.headers });
   }
   console.error("edge-relay: unexpected error", err);
-  return c.json({ detail: "internal relay error" }, 500);
+  return c.json({ detail: "internal relay error" }, 500, errorHeaders("internal relay error"));
 });
-app.notFound((c) => c.json({ detail: "not found" }, 404));
+app.notFound((c) => c.json({ detail: "not found" }, 404, errorHeaders("not found")));
 
 app.get("/healthz", (c) => c.json({ ok: true }));
 app.get("/readyz", (c) => {

@@ -88,6 +88,12 @@ describe("X-Sentry-Error on every error answer", () => {
     expect(await expectErrorHeader(tooLarge, 413)).toContain("too_large");
   });
 
+  it("404 for a path or method the relay does not serve", async () => {
+    const { id, config } = project();
+    const res = await relay(new Request(`http://relay.test/api/${id}/envelope/`), config);
+    expect(await expectErrorHeader(res, 404)).toBe("not found");
+  });
+
   it("502 and 503 from the upstream, with the upstream's text made printable ASCII", async () => {
     const { id, config } = project();
     upstream.respondWith(() => Response.json({ detail: "bad key é\u2028" }, { status: 401 }));
