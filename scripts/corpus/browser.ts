@@ -89,7 +89,7 @@ export async function driveBrowser(recorder: Recorder, options: { dsn: string; r
     if (req.url === "/sdk.js") res.writeHead(200, { "content-type": "text/javascript" }).end(page.script);
     else res.writeHead(200, { "content-type": "text/html" }).end(page.html);
   });
-  server.listen(options.pagePort, "127.0.0.1");
+  server.listen(options.pagePort, "::");
   await once(server, "listening");
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
   const problems: string[] = [];
@@ -98,7 +98,7 @@ export async function driveBrowser(recorder: Recorder, options: { dsn: string; r
       recorder.begin(client);
       const context = await browser.newContext();
       const tab = await context.newPage();
-      await tab.goto(`http://127.0.0.1:${options.pagePort}/`);
+      await tab.goto(`http://localhost:${options.pagePort}/`);
       const errors = (await tab.evaluate("window.run()")) as string[];
       problems.push(...errors.map((e) => `${client}: ${e}`));
       await context.close();

@@ -20,8 +20,10 @@ const PORT = Number(process.env.CORPUS_PORT ?? 9931);
 const PAGE_PORT = PORT + 1;
 
 const recorder = await new Recorder(PORT).start();
-const url = `http://127.0.0.1:${PORT}`;
-const dsn = `http://${KEY}@127.0.0.1:${PORT}/${PROJECT}`;
+// A host name, not an address: real clients send to names, and an address in
+// every URL would only show the IP scrubber at work.
+const url = `http://localhost:${PORT}`;
+const dsn = `http://${KEY}@localhost:${PORT}/${PROJECT}`;
 const skipped: string[] = [];
 
 async function client(name: string, drive: () => Promise<unknown>): Promise<void> {

@@ -66,7 +66,8 @@ export class Recorder {
         res.writeHead(200, { "content-type": "application/json", ...cors }).end(JSON.stringify({ id }));
       });
     });
-    this.server.listen(this.port, "127.0.0.1");
+    // Dual-stack, so clients may reach it as `localhost` over IPv4 or IPv6.
+    this.server.listen(this.port, "::");
     await once(this.server, "listening");
     return this;
   }
