@@ -4,9 +4,10 @@
  * request, an index.json, and README.md with the client × item-type table).
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
+import { startWrangler } from "../../test/e2e/support/wrangler";
 import { driveBrowser } from "./browser";
 import { toFixture, type CorpusEntry } from "./fixtures";
 import { Recorder } from "./recorder";
@@ -19,6 +20,7 @@ const PROJECT = "42";
 const PORT = Number(process.env.CORPUS_PORT ?? 9931);
 const PAGE_PORT = PORT + 1;
 
+mkdirSync(OUT, { recursive: true });
 const recorder = await new Recorder(PORT).start();
 // A host name, not an address: real clients send to names, and an address in
 // every URL would only show the IP scrubber at work.
@@ -56,11 +58,30 @@ for (const [name, bin] of [["cli-2", "node_modules/sentry-cli-2/bin/sentry-cli"]
   });
 }
 
+await client("cloudflare", async () => {
+  const worker = await startWrangler({
+    configPath: join(import.meta.dirname, "cloudflare/wrangler.toml"),
+    vars: { SENTRY_DSN: dsn, RECORDER: url },
+    readyPath: "/unknown",
+  });
+  try {
+    for (const what of ["exception", "message", "transaction", "log", "feedback", "attachment", "check-in"]) {
+      const response = await fetch(`${worker.url}/${what}`);
+      if (!response.ok) throw new Error(`worker answered ${response.status} to /${what}: ${await response.text()}`);
+    }
+  } finally {
+    await worker.stop();
+  }
+});
+
 await client("browser", () => driveBrowser(recorder, { dsn, recorderUrl: url, pagePort: PAGE_PORT }));
 
 await recorder.close();
 
-rmSync(OUT, { recursive: true, force: true });
+// Recordings are replaced; expected-changes.json (reviewed by hand) stays.
+for (const entry of readdirSync(OUT, { withFileTypes: true })) {
+  if (entry.isDirectory() || entry.name === "index.json") rmSync(join(OUT, entry.name), { recursive: true, force: true });
+}
 const index: CorpusEntry[] = [];
 const counters = new Map<string, number>();
 for (const request of recorder.requests) {

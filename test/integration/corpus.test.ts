@@ -97,6 +97,9 @@ async function requestFor(entry: Entry, body: string): Promise<Request> {
   return post(`${entry.path}${entry.query.split("<key>").join(KEY)}`, wire, headers);
 }
 
+/** After `npm run corpus`, set true to print each fixture's changed paths (to review into expected-changes.json). */
+const PRINT_CHANGES = false;
+
 let upstream: ReturnType<typeof fakeUpstream>;
 beforeEach(() => {
   upstream = fakeUpstream();
@@ -153,6 +156,7 @@ describe("the corpus of real client payloads, replayed", () => {
       const paths = changedPaths(JSON.parse(new TextDecoder().decode(item.payload)), JSON.parse(new TextDecoder().decode(out.payload)));
       if (paths.length) changes[key] = paths.sort();
     });
+    if (PRINT_CHANGES) console.log(`CORPUS-CHANGES ${JSON.stringify({ file, changes })}`);
     expect(changes).toEqual(expected[file] ?? {});
   });
 });
