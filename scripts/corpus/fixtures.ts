@@ -72,7 +72,10 @@ function redactText(bytes: Buffer, root: string): Buffer {
   let text = bytes.toString("utf8");
   text = text.split(root).join("/srv/corpus");
   const host = hostname();
-  if (host.length >= 4) text = text.split(host).join("corpus-host");
+  // A short host name ("vm") is replaced only where it is a whole JSON string
+  // (server_name, server.address); a long one wherever it appears.
+  text = text.split(JSON.stringify(host)).join('"corpus-host"');
+  if (host.length >= 6) text = text.split(host).join("corpus-host");
   return Buffer.from(text, "utf8");
 }
 

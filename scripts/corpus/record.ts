@@ -62,7 +62,7 @@ await client("cloudflare", async () => {
   const worker = await startWrangler({
     configPath: join(import.meta.dirname, "cloudflare/wrangler.toml"),
     vars: { SENTRY_DSN: dsn, RECORDER: url },
-    readyPath: "/unknown",
+    readyPath: "/ready",
   });
   try {
     for (const what of ["exception", "message", "transaction", "log", "feedback", "attachment", "check-in"]) {

@@ -67,7 +67,7 @@ function parseEnvelope(bytes: Uint8Array): { header: Record<string, unknown>; it
 }
 
 /** Paths (dot-joined) where `after` differs from `before`: changed, removed or added values. */
-export function changedPaths(before: unknown, after: unknown, path = ""): string[] {
+function changedPaths(before: unknown, after: unknown, path = ""): string[] {
   if (Object.is(before, after)) return [];
   const bothObjects = typeof before === "object" && before !== null && typeof after === "object" && after !== null;
   if (!bothObjects || Array.isArray(before) !== Array.isArray(after)) return [path];
