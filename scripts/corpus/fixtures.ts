@@ -33,7 +33,7 @@ export function toFixture(request: Recorded, n: number, key: string, root: strin
   const envelope = !body.toString("utf8", 0, 1).startsWith("{") ? false : isEnvelope(body);
   const redacted = envelope ? redactEnvelope(body, root) : redactText(body, root);
   const items = envelope ? envelopeItemTypes(redacted) : [String((JSON.parse(redacted.toString("utf8")) as { type?: unknown }).type ?? "event")];
-  const name = `${n}-${request.step}.${envelope ? "envelope" : "json"}`;
+  const name = `${n}-${describe(request.step, items)}.${envelope ? "envelope" : "json"}`;
   const headers: Record<string, string> = {};
   for (const header of KEPT_HEADERS) {
     const value = request.headers[header];
@@ -54,6 +54,27 @@ export function toFixture(request: Recorded, n: number, key: string, root: strin
       items,
     },
   };
+}
+
+/** The item types each step is meant to produce. */
+const STEP_ITEMS: Record<string, string[]> = {
+  exception: ["event"],
+  message: ["event"],
+  attachment: ["attachment"],
+  transaction: ["transaction", "span"],
+  log: ["log"],
+  feedback: ["feedback"],
+  "user-report": ["user_report"],
+  "check-in": ["check_in"],
+  session: ["session", "sessions"],
+};
+
+/**
+ * A file is named after its step when it holds what the step sends; what an
+ * SDK sent on its own meanwhile (a session update, a span) is named by its items.
+ */
+function describe(step: string, items: string[]): string {
+  return STEP_ITEMS[step]?.some((type) => items.includes(type)) ? step : items.join("+");
 }
 
 function isEnvelope(body: Buffer): boolean {
