@@ -8,7 +8,9 @@ import { redactText } from "./redact";
  * tell by identity. Overlapping spans (from several groups) keep the first.
  */
 export function applyPattern(text: string, rule: PatternRule, hashKey: string): string {
-  if (rule.hint && !rule.hint(text, featuresOf(text))) return text;
+  const { gate, hint } = rule;
+  if (gate !== undefined && (featuresOf(text).candidates & gate) === 0) return text;
+  if (hint !== undefined && !hint(text, featuresOf(text))) return text;
   const spans = rule.find(text);
   if (spans === undefined) return text;
   let out = "";

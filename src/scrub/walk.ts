@@ -18,6 +18,11 @@ const STRUCTURAL_KEYS = new Set([
   "op", "origin", "status", "in_app", "lineno", "colno", "mechanism", "content_type", "item_count",
 ]);
 
+/** Strings shorter than this are scrubbed again when they recur: a lookup would cost about as much. */
+const REMEMBER_FROM = 24;
+/** Results one walk remembers at most. */
+const REMEMBERED_STRINGS = 2048;
+
 /** Node types a segment can have, shared: a path holds these arrays, never copies. */
 const NO_TYPES: readonly string[] = [];
 const HTTP: readonly string[] = ["http"];
@@ -47,6 +52,8 @@ const ROOT_CHILD_TYPES: ReadonlyMap<string, readonly string[]> = new Map([
 class Walk {
   private readonly path: Segment[] = [];
   private readonly pool: Segment[] = [];
+  /** Default-rule results by text; null when the text came out unchanged (so the caller keeps its own string). */
+  private remembered: Map<string, string | null> | undefined;
 
   constructor(private readonly scrubber: Scrubber, private readonly rootType: string) {}
 
@@ -115,7 +122,7 @@ class Walk {
       if (rule) return redactValue(value, rule.method, scrubber.hashKey);
     }
     if (kind === "string") {
-      let text = patterns(value as string, base, scrubber.hashKey);
+      let text = defaults ? this.defaultPatterns(value as string) : (value as string);
       text = patterns(text, inherited, scrubber.hashKey);
       if (direct) text = patterns(text, direct, scrubber.hashKey);
       return text === value ? value : text;
@@ -124,6 +131,24 @@ class Walk {
       return this.children(value, direct ? [...inherited, ...direct] : inherited, defaults);
     }
     return value;
+  }
+
+  /**
+   * The default pattern rules over one string. Their result depends on the
+   * text alone, and an event repeats much of its text (frames of one file
+   * share their context lines), so a long string's result is remembered for
+   * the rest of this walk, in a map bounded by the item's size and by
+   * REMEMBERED_STRINGS.
+   */
+  private defaultPatterns(text: string): string {
+    const { defaults, hashKey } = this.scrubber;
+    if (text.length < REMEMBER_FROM) return patterns(text, defaults, hashKey);
+    const remembered = (this.remembered ??= new Map());
+    const known = remembered.get(text);
+    if (known !== undefined) return known ?? text;
+    const scrubbed = patterns(text, defaults, hashKey);
+    if (remembered.size < REMEMBERED_STRINGS) remembered.set(text, scrubbed === text ? null : scrubbed);
+    return scrubbed;
   }
 
   /** Enters a child: the segment object for its depth is reused, only its fields change. */
