@@ -19,7 +19,7 @@ const STRUCTURAL_KEYS = new Set([
 ]);
 
 /** Strings shorter than this are scrubbed again when they recur: a lookup would cost about as much. */
-const REMEMBER_FROM = 24;
+const REMEMBER_FROM = 32;
 /** Results one walk remembers at most. */
 const REMEMBERED_STRINGS = 2048;
 
@@ -42,6 +42,41 @@ const ROOT_CHILD_TYPES: ReadonlyMap<string, readonly string[]> = new Map([
   ["request", HTTP], ["user", ["user"]], ["logentry", ["logentry"]], ["sdk", ["sdk"]], ["contexts", ["contexts"]], ["stacktrace", STACKTRACE],
 ]);
 
+/** What the walk reads of a scrubber on every node, worked out once per scrubber. */
+interface Plan {
+  /** The default rules split by kind, so a node reads only the kind it needs. */
+  defaultKeyRules: readonly Rule[];
+  defaultPatternRules: readonly Rule[];
+  /**
+   * Every key some application's selector can end at, when each selector
+   * ends at named keys: a node with any other key skips the selectors.
+   */
+  applicationKeys: ReadonlySet<string> | undefined;
+}
+
+const plans = new WeakMap<Scrubber, Plan>();
+
+function planOf(scrubber: Scrubber): Plan {
+  let plan = plans.get(scrubber);
+  if (plan) return plan;
+  let applicationKeys: Set<string> | undefined = new Set();
+  for (const application of scrubber.applications) {
+    const keys = application.matches.lastKeys;
+    if (!keys) {
+      applicationKeys = undefined;
+      break;
+    }
+    for (const key of keys) applicationKeys.add(key);
+  }
+  plan = {
+    defaultKeyRules: scrubber.defaults.filter((rule) => rule.kind === "key"),
+    defaultPatternRules: scrubber.defaults.filter((rule) => rule.kind === "pattern"),
+    applicationKeys,
+  };
+  plans.set(scrubber, plan);
+  return plan;
+}
+
 /**
  * The state of one traversal. `path` is one stack for the whole walk,
  * pushed on the way down and popped on the way up; its segments are reused
@@ -55,7 +90,11 @@ class Walk {
   /** Default-rule results by text; null when the text came out unchanged (so the caller keeps its own string). */
   private remembered: Map<string, string | null> | undefined;
 
-  constructor(private readonly scrubber: Scrubber, private readonly rootType: string) {}
+  private readonly plan: Plan;
+
+  constructor(private readonly scrubber: Scrubber, private readonly rootType: string) {
+    this.plan = planOf(scrubber);
+  }
 
   children(value: unknown, inherited: readonly Rule[], defaultsOn: boolean): unknown {
     const path = this.path;
@@ -100,25 +139,26 @@ class Walk {
 
   private visit(value: unknown, inherited: readonly Rule[], defaultsOn: boolean): unknown {
     if (value === null || value === undefined) return value;
-    const { scrubber, path } = this;
+    const { scrubber, path, plan } = this;
     const kind = valueKind(value);
     const key = sensitivityKey(path);
     const defaults = defaultsOn && !STRUCTURAL_KEYS.has(key) && !scrubber.safeKeys.has(key);
 
     let direct: Rule[] | undefined;
     const applications = scrubber.applications;
-    for (let i = 0; i < applications.length; i++) {
-      const application = applications[i]!;
-      if (application.matches(path, kind)) (direct ??= []).push(...application.rules);
+    if (plan.applicationKeys === undefined || plan.applicationKeys.has(path[path.length - 1]!.key)) {
+      for (let i = 0; i < applications.length; i++) {
+        const application = applications[i]!;
+        if (application.matches(path, kind)) (direct ??= []).push(...application.rules);
+      }
     }
     if (direct) {
       for (const rule of direct) if (rule.kind === "anything") return redactValue(value, rule.method, scrubber.hashKey);
     }
 
     // Three rule lists (defaults, inherited, direct), read in place and in this order, never joined per node.
-    const base = defaults ? scrubber.defaults : NONE;
     if (kind !== "object") {
-      const rule = keyRule(base, key) ?? keyRule(inherited, key) ?? (direct && keyRule(direct, key));
+      const rule = (defaults ? keyRule(plan.defaultKeyRules, key) : undefined) ?? keyRule(inherited, key) ?? (direct && keyRule(direct, key));
       if (rule) return redactValue(value, rule.method, scrubber.hashKey);
     }
     if (kind === "string") {
@@ -141,8 +181,9 @@ class Walk {
    * REMEMBERED_STRINGS.
    */
   private defaultPatterns(text: string): string {
-    const { defaults, hashKey } = this.scrubber;
-    if (text.length < REMEMBER_FROM) return patterns(text, defaults, hashKey);
+    const defaults = this.plan.defaultPatternRules;
+    const hashKey = this.scrubber.hashKey;
+    if (text.length < REMEMBER_FROM || defaults.length === 0) return patterns(text, defaults, hashKey);
     const remembered = (this.remembered ??= new Map());
     const known = remembered.get(text);
     if (known !== undefined) return known ?? text;

@@ -43,7 +43,8 @@ describe("built-in rule gates never skip a match", () => {
       "@bearer": "Authorization: Bearer\u00a0abc", "@passwordassign": "password = hunter2",
     };
     const features = emptyFeatures();
-    for (const [id, text] of [...Object.entries(samples), ["@ip", "fe80::1"], ["@ip", "1:2:3:4:5:6:7:8"], ["@ip", "1:2:3:4:5:6:1.2.3.4"]]) {
+    const all: [string, string][] = [...Object.entries(samples), ["@ip", "fe80::1"], ["@ip", "1:2:3:4:5:6:7:8"], ["@ip", "1:2:3:4:5:6:1.2.3.4"]];
+    for (const [id, text] of all) {
       const rule = rules.find((r) => r.id === id)!;
       expect(rule.find(text), id).toBeDefined();
       readFeatures(text, features);
