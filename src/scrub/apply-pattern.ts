@@ -1,5 +1,5 @@
 import type { PatternRule } from "./builtins";
-import { emptyFeatures, readFeatures } from "./features";
+import { emptyFeatures, readFeatures, type Features } from "./features";
 import { redactText } from "./redact";
 
 /**
@@ -33,7 +33,7 @@ export function applyPattern(text: string, rule: PatternRule, hashKey: string): 
 const features = emptyFeatures();
 let featuresFor: string | undefined;
 
-function featuresOf(text: string) {
+export function featuresOf(text: string): Features {
   if (text !== featuresFor) {
     readFeatures(text, features);
     featuresFor = text;

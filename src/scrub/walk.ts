@@ -1,5 +1,5 @@
-import { applyPattern } from "./apply-pattern";
-import type { Rule } from "./builtins";
+import { applyPattern, featuresOf } from "./apply-pattern";
+import type { PatternRule, Rule } from "./builtins";
 import type { Scrubber } from "./compile";
 import { redactValue } from "./redact";
 import type { Segment, ValueKind } from "./selector";
@@ -46,7 +46,13 @@ const ROOT_CHILD_TYPES: ReadonlyMap<string, readonly string[]> = new Map([
 interface Plan {
   /** The default rules split by kind, so a node reads only the kind it needs. */
   defaultKeyRules: readonly Rule[];
-  defaultPatternRules: readonly Rule[];
+  defaultPatternRules: readonly PatternRule[];
+  /** Every gate bit of the default pattern rules together. */
+  defaultGates: number;
+  /** The structural keys and the project's safe fields: one lookup per node. */
+  keysLeftAlone: ReadonlySet<string>;
+  /** Positions in defaultPatternRules of the rules without a gate. */
+  ungatedDefaults: readonly number[];
   /**
    * Every key some application's selector can end at, when each selector
    * ends at named keys: a node with any other key skips the selectors.
@@ -68,9 +74,13 @@ function planOf(scrubber: Scrubber): Plan {
     }
     for (const key of keys) applicationKeys.add(key);
   }
+  const defaultPatternRules = scrubber.defaults.filter((rule): rule is PatternRule => rule.kind === "pattern");
   plan = {
     defaultKeyRules: scrubber.defaults.filter((rule) => rule.kind === "key"),
-    defaultPatternRules: scrubber.defaults.filter((rule) => rule.kind === "pattern"),
+    defaultPatternRules,
+    keysLeftAlone: new Set([...STRUCTURAL_KEYS, ...scrubber.safeKeys]),
+    defaultGates: defaultPatternRules.reduce((bits, rule) => bits | (rule.gate ?? 0), 0),
+    ungatedDefaults: defaultPatternRules.flatMap((rule, index) => (rule.gate === undefined ? [index] : [])),
     applicationKeys,
   };
   plans.set(scrubber, plan);
@@ -142,7 +152,7 @@ class Walk {
     const { scrubber, path, plan } = this;
     const kind = valueKind(value);
     const key = sensitivityKey(path);
-    const defaults = defaultsOn && !STRUCTURAL_KEYS.has(key) && !scrubber.safeKeys.has(key);
+    const defaults = defaultsOn && !plan.keysLeftAlone.has(key);
 
     let direct: Rule[] | undefined;
     const applications = scrubber.applications;
@@ -181,15 +191,31 @@ class Walk {
    * REMEMBERED_STRINGS.
    */
   private defaultPatterns(text: string): string {
-    const defaults = this.plan.defaultPatternRules;
-    const hashKey = this.scrubber.hashKey;
-    if (text.length < REMEMBER_FROM || defaults.length === 0) return patterns(text, defaults, hashKey);
+    if (this.plan.defaultPatternRules.length === 0) return text;
+    if (text.length < REMEMBER_FROM) return this.gatedPatterns(text);
     const remembered = (this.remembered ??= new Map());
     const known = remembered.get(text);
     if (known !== undefined) return known ?? text;
-    const scrubbed = patterns(text, defaults, hashKey);
+    const scrubbed = this.gatedPatterns(text);
     if (remembered.size < REMEMBERED_STRINGS) remembered.set(text, scrubbed === text ? null : scrubbed);
     return scrubbed;
+  }
+
+  /**
+   * The default pattern rules, in order. Most strings open no rule's gate:
+   * then only the rules without a gate can change them, and the rest run
+   * (as usual, each on the text before it) only once one of those has.
+   */
+  private gatedPatterns(text: string): string {
+    const { defaultPatternRules: rules, defaultGates, ungatedDefaults } = this.plan;
+    const hashKey = this.scrubber.hashKey;
+    if ((featuresOf(text).candidates & defaultGates) !== 0) return patterns(text, rules, hashKey);
+    for (let i = 0; i < ungatedDefaults.length; i++) {
+      const at = ungatedDefaults[i]!;
+      const scrubbed = applyPattern(text, rules[at]!, hashKey);
+      if (scrubbed !== text) return patterns(scrubbed, rules, hashKey, at + 1);
+    }
+    return text;
   }
 
   /** Enters a child: the segment object for its depth is reused, only its fields change. */
@@ -260,8 +286,8 @@ function keyRule(rules: readonly Rule[], key: string): Rule | undefined {
 }
 
 /** `text` after every pattern rule in `rules`, in order. */
-function patterns(text: string, rules: readonly Rule[], hashKey: string): string {
-  for (let i = 0; i < rules.length; i++) {
+function patterns(text: string, rules: readonly Rule[], hashKey: string, from = 0): string {
+  for (let i = from; i < rules.length; i++) {
     const rule = rules[i]!;
     if (rule.kind === "pattern") text = applyPattern(text, rule, hashKey);
   }
