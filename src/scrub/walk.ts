@@ -22,6 +22,12 @@ const STRUCTURAL_KEYS = new Set([
 const REMEMBER_FROM = 32;
 /** Results one walk remembers at most. */
 const REMEMBERED_STRINGS = 2048;
+/**
+ * Texts remembered per length at most. Kept by length, so a lookup hashes a
+ * number, not the text, and compares the text only with a few of the same
+ * length (a comparison stops at the first differing character).
+ */
+const REMEMBERED_PER_LENGTH = 4;
 
 /** Node types a segment can have, shared: a path holds these arrays, never copies. */
 const NO_TYPES: readonly string[] = [];
@@ -97,8 +103,12 @@ function planOf(scrubber: Scrubber): Plan {
 class Walk {
   private readonly path: Segment[] = [];
   private readonly pool: Segment[] = [];
-  /** Default-rule results by text; null when the text came out unchanged (so the caller keeps its own string). */
-  private remembered: Map<string, string | null> | undefined;
+  /**
+   * Default-rule results by the text's length: text, result, text, result...
+   * A null result is a text that came out unchanged (so the caller keeps its own string).
+   */
+  private remembered: Map<number, (string | null)[]> | undefined;
+  private rememberedCount = 0;
 
   private readonly plan: Plan;
 
@@ -194,10 +204,16 @@ class Walk {
     if (this.plan.defaultPatternRules.length === 0) return text;
     if (text.length < REMEMBER_FROM) return this.gatedPatterns(text);
     const remembered = (this.remembered ??= new Map());
-    const known = remembered.get(text);
-    if (known !== undefined) return known ?? text;
+    let sameLength = remembered.get(text.length);
+    if (sameLength !== undefined) {
+      for (let i = 0; i < sameLength.length; i += 2) if (sameLength[i] === text) return sameLength[i + 1] ?? text;
+    }
     const scrubbed = this.gatedPatterns(text);
-    if (remembered.size < REMEMBERED_STRINGS) remembered.set(text, scrubbed === text ? null : scrubbed);
+    if (this.rememberedCount < REMEMBERED_STRINGS && (sameLength === undefined || sameLength.length < 2 * REMEMBERED_PER_LENGTH)) {
+      if (sameLength === undefined) remembered.set(text.length, (sameLength = []));
+      sameLength.push(text, scrubbed === text ? null : scrubbed);
+      this.rememberedCount++;
+    }
     return scrubbed;
   }
 
