@@ -44,14 +44,26 @@ function bytesNestsDeeper(bytes: Uint8Array, maxDepth: number): boolean {
   return false;
 }
 
+/** What each ASCII unit does to the depth outside strings: +1, -1, or 2 for a quote (a string starts). */
+const TEXT_STEP = new Int8Array(128);
+TEXT_STEP[OPEN_ARRAY] = 1;
+TEXT_STEP[OPEN_OBJECT] = 1;
+TEXT_STEP[CLOSE_ARRAY] = -1;
+TEXT_STEP[CLOSE_OBJECT] = -1;
+TEXT_STEP[QUOTE] = 2;
+
+// Text is most of what the relay scans (each JSON item is decoded first), so
+// its loop reads one table entry per unit outside strings rather than
+// comparing with five characters.
 function textNestsDeeper(text: string, maxDepth: number): boolean {
   let depth = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === QUOTE) i = closingQuoteInText(text, i + 1);
-    else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
-      if (++depth > maxDepth) return true;
-    } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) depth--;
+    if (c >= 128) continue;
+    const step = TEXT_STEP[c]!;
+    if (step === 0) continue;
+    if (step === 2) i = closingQuoteInText(text, i + 1);
+    else if ((depth += step) > maxDepth) return true;
   }
   return false;
 }
@@ -72,6 +84,7 @@ function closingQuoteInText(text: string, from: number): number {
   for (let at = from; ; ) {
     const q = text.indexOf('"', at);
     if (q === -1) return text.length;
+    if (q === from || text.charCodeAt(q - 1) !== BACKSLASH) return q;
     let run = 0;
     while (q - run > from && text.charCodeAt(q - run - 1) === BACKSLASH) run++;
     if (run % 2 === 0) return q;

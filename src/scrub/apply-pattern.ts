@@ -1,5 +1,5 @@
 import type { PatternRule } from "./builtins";
-import { emptyFeatures, readFeatures } from "./features";
+import { emptyFeatures, readFeatures, type Features } from "./features";
 import { redactText } from "./redact";
 
 /**
@@ -8,7 +8,9 @@ import { redactText } from "./redact";
  * tell by identity. Overlapping spans (from several groups) keep the first.
  */
 export function applyPattern(text: string, rule: PatternRule, hashKey: string): string {
-  if (rule.hint && !rule.hint(text, featuresOf(text))) return text;
+  const { gate, hint } = rule;
+  if (gate !== undefined && (featuresOf(text).candidates & gate) === 0) return text;
+  if (hint !== undefined && !hint(text, featuresOf(text))) return text;
   const spans = rule.find(text);
   if (spans === undefined) return text;
   let out = "";
@@ -31,7 +33,7 @@ export function applyPattern(text: string, rule: PatternRule, hashKey: string): 
 const features = emptyFeatures();
 let featuresFor: string | undefined;
 
-function featuresOf(text: string) {
+export function featuresOf(text: string): Features {
   if (text !== featuresFor) {
     readFeatures(text, features);
     featuresFor = text;

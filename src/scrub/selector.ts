@@ -156,7 +156,10 @@ function matchesPath(items: readonly PathItem[], path: readonly Segment[], kind:
   return false;
 }
 
-export type SelectorMatcher = (path: readonly Segment[], kind: ValueKind | "null") => boolean;
+export type SelectorMatcher = ((path: readonly Segment[], kind: ValueKind | "null") => boolean) & {
+  /** When set, the matcher accepts only nodes whose own key is one of these. */
+  readonly lastKeys?: ReadonlySet<string>;
+};
 
 /**
  * A matcher that rejects most nodes in O(1): when every way the selector can
@@ -165,10 +168,11 @@ export type SelectorMatcher = (path: readonly Segment[], kind: ValueKind | "null
 export function compileSelector(selector: Selector): SelectorMatcher {
   const keys = lastKeys(selector);
   if (!keys) return (path, kind) => matchesSelector(selector, path, kind);
-  return (path, kind) => {
+  const matcher = (path: readonly Segment[], kind: ValueKind | "null") => {
     const last = path[path.length - 1];
     return last !== undefined && keys.has(last.key) && matchesSelector(selector, path, kind);
   };
+  return Object.assign(matcher, { lastKeys: keys });
 }
 
 function lastKeys(selector: Selector): Set<string> | undefined {

@@ -1,5 +1,5 @@
-import { applyPattern } from "./apply-pattern";
-import type { Rule } from "./builtins";
+import { applyPattern, featuresOf } from "./apply-pattern";
+import type { PatternRule, Rule } from "./builtins";
 import type { Scrubber } from "./compile";
 import { redactValue } from "./redact";
 import type { Segment, ValueKind } from "./selector";
@@ -17,6 +17,17 @@ const STRUCTURAL_KEYS = new Set([
   "environment", "version", "kernel_version", "build", "sdk", "modules", "debug_meta", "fingerprint",
   "op", "origin", "status", "in_app", "lineno", "colno", "mechanism", "content_type", "item_count",
 ]);
+
+/** Strings shorter than this are scrubbed again when they recur: a lookup would cost about as much. */
+const REMEMBER_FROM = 32;
+/** Results one walk remembers at most. */
+const REMEMBERED_STRINGS = 2048;
+/**
+ * Texts remembered per length at most. Kept by length, so a lookup hashes a
+ * number, not the text, and compares the text only with a few of the same
+ * length (a comparison stops at the first differing character).
+ */
+const REMEMBERED_PER_LENGTH = 4;
 
 /** Node types a segment can have, shared: a path holds these arrays, never copies. */
 const NO_TYPES: readonly string[] = [];
@@ -37,6 +48,51 @@ const ROOT_CHILD_TYPES: ReadonlyMap<string, readonly string[]> = new Map([
   ["request", HTTP], ["user", ["user"]], ["logentry", ["logentry"]], ["sdk", ["sdk"]], ["contexts", ["contexts"]], ["stacktrace", STACKTRACE],
 ]);
 
+/** What the walk reads of a scrubber on every node, worked out once per scrubber. */
+interface Plan {
+  /** The default rules split by kind, so a node reads only the kind it needs. */
+  defaultKeyRules: readonly Rule[];
+  defaultPatternRules: readonly PatternRule[];
+  /** Every gate bit of the default pattern rules together. */
+  defaultGates: number;
+  /** The structural keys and the project's safe fields: one lookup per node. */
+  keysLeftAlone: ReadonlySet<string>;
+  /** Positions in defaultPatternRules of the rules without a gate. */
+  ungatedDefaults: readonly number[];
+  /**
+   * Every key some application's selector can end at, when each selector
+   * ends at named keys: a node with any other key skips the selectors.
+   */
+  applicationKeys: ReadonlySet<string> | undefined;
+}
+
+const plans = new WeakMap<Scrubber, Plan>();
+
+function planOf(scrubber: Scrubber): Plan {
+  let plan = plans.get(scrubber);
+  if (plan) return plan;
+  let applicationKeys: Set<string> | undefined = new Set();
+  for (const application of scrubber.applications) {
+    const keys = application.matches.lastKeys;
+    if (!keys) {
+      applicationKeys = undefined;
+      break;
+    }
+    for (const key of keys) applicationKeys.add(key);
+  }
+  const defaultPatternRules = scrubber.defaults.filter((rule): rule is PatternRule => rule.kind === "pattern");
+  plan = {
+    defaultKeyRules: scrubber.defaults.filter((rule) => rule.kind === "key"),
+    defaultPatternRules,
+    keysLeftAlone: new Set([...STRUCTURAL_KEYS, ...scrubber.safeKeys]),
+    defaultGates: defaultPatternRules.reduce((bits, rule) => bits | (rule.gate ?? 0), 0),
+    ungatedDefaults: defaultPatternRules.flatMap((rule, index) => (rule.gate === undefined ? [index] : [])),
+    applicationKeys,
+  };
+  plans.set(scrubber, plan);
+  return plan;
+}
+
 /**
  * The state of one traversal. `path` is one stack for the whole walk,
  * pushed on the way down and popped on the way up; its segments are reused
@@ -47,8 +103,18 @@ const ROOT_CHILD_TYPES: ReadonlyMap<string, readonly string[]> = new Map([
 class Walk {
   private readonly path: Segment[] = [];
   private readonly pool: Segment[] = [];
+  /**
+   * Default-rule results by the text's length: text, result, text, result...
+   * A null result is a text that came out unchanged (so the caller keeps its own string).
+   */
+  private remembered: Map<number, (string | null)[]> | undefined;
+  private rememberedCount = 0;
 
-  constructor(private readonly scrubber: Scrubber, private readonly rootType: string) {}
+  private readonly plan: Plan;
+
+  constructor(private readonly scrubber: Scrubber, private readonly rootType: string) {
+    this.plan = planOf(scrubber);
+  }
 
   children(value: unknown, inherited: readonly Rule[], defaultsOn: boolean): unknown {
     const path = this.path;
@@ -93,29 +159,30 @@ class Walk {
 
   private visit(value: unknown, inherited: readonly Rule[], defaultsOn: boolean): unknown {
     if (value === null || value === undefined) return value;
-    const { scrubber, path } = this;
+    const { scrubber, path, plan } = this;
     const kind = valueKind(value);
     const key = sensitivityKey(path);
-    const defaults = defaultsOn && !STRUCTURAL_KEYS.has(key) && !scrubber.safeKeys.has(key);
+    const defaults = defaultsOn && !plan.keysLeftAlone.has(key);
 
     let direct: Rule[] | undefined;
     const applications = scrubber.applications;
-    for (let i = 0; i < applications.length; i++) {
-      const application = applications[i]!;
-      if (application.matches(path, kind)) (direct ??= []).push(...application.rules);
+    if (plan.applicationKeys === undefined || plan.applicationKeys.has(path[path.length - 1]!.key)) {
+      for (let i = 0; i < applications.length; i++) {
+        const application = applications[i]!;
+        if (application.matches(path, kind)) (direct ??= []).push(...application.rules);
+      }
     }
     if (direct) {
       for (const rule of direct) if (rule.kind === "anything") return redactValue(value, rule.method, scrubber.hashKey);
     }
 
     // Three rule lists (defaults, inherited, direct), read in place and in this order, never joined per node.
-    const base = defaults ? scrubber.defaults : NONE;
     if (kind !== "object") {
-      const rule = keyRule(base, key) ?? keyRule(inherited, key) ?? (direct && keyRule(direct, key));
+      const rule = (defaults ? keyRule(plan.defaultKeyRules, key) : undefined) ?? keyRule(inherited, key) ?? (direct && keyRule(direct, key));
       if (rule) return redactValue(value, rule.method, scrubber.hashKey);
     }
     if (kind === "string") {
-      let text = patterns(value as string, base, scrubber.hashKey);
+      let text = defaults ? this.defaultPatterns(value as string) : (value as string);
       text = patterns(text, inherited, scrubber.hashKey);
       if (direct) text = patterns(text, direct, scrubber.hashKey);
       return text === value ? value : text;
@@ -124,6 +191,47 @@ class Walk {
       return this.children(value, direct ? [...inherited, ...direct] : inherited, defaults);
     }
     return value;
+  }
+
+  /**
+   * The default pattern rules over one string. Their result depends on the
+   * text alone, and an event repeats much of its text (frames of one file
+   * share their context lines), so a long string's result is remembered for
+   * the rest of this walk, in a map bounded by the item's size and by
+   * REMEMBERED_STRINGS.
+   */
+  private defaultPatterns(text: string): string {
+    if (this.plan.defaultPatternRules.length === 0) return text;
+    if (text.length < REMEMBER_FROM) return this.gatedPatterns(text);
+    const remembered = (this.remembered ??= new Map());
+    let sameLength = remembered.get(text.length);
+    if (sameLength !== undefined) {
+      for (let i = 0; i < sameLength.length; i += 2) if (sameLength[i] === text) return sameLength[i + 1] ?? text;
+    }
+    const scrubbed = this.gatedPatterns(text);
+    if (this.rememberedCount < REMEMBERED_STRINGS && (sameLength === undefined || sameLength.length < 2 * REMEMBERED_PER_LENGTH)) {
+      if (sameLength === undefined) remembered.set(text.length, (sameLength = []));
+      sameLength.push(text, scrubbed === text ? null : scrubbed);
+      this.rememberedCount++;
+    }
+    return scrubbed;
+  }
+
+  /**
+   * The default pattern rules, in order. Most strings open no rule's gate:
+   * then only the rules without a gate can change them, and the rest run
+   * (as usual, each on the text before it) only once one of those has.
+   */
+  private gatedPatterns(text: string): string {
+    const { defaultPatternRules: rules, defaultGates, ungatedDefaults } = this.plan;
+    const hashKey = this.scrubber.hashKey;
+    if ((featuresOf(text).candidates & defaultGates) !== 0) return patterns(text, rules, hashKey);
+    for (let i = 0; i < ungatedDefaults.length; i++) {
+      const at = ungatedDefaults[i]!;
+      const scrubbed = applyPattern(text, rules[at]!, hashKey);
+      if (scrubbed !== text) return patterns(scrubbed, rules, hashKey, at + 1);
+    }
+    return text;
   }
 
   /** Enters a child: the segment object for its depth is reused, only its fields change. */
@@ -194,8 +302,8 @@ function keyRule(rules: readonly Rule[], key: string): Rule | undefined {
 }
 
 /** `text` after every pattern rule in `rules`, in order. */
-function patterns(text: string, rules: readonly Rule[], hashKey: string): string {
-  for (let i = 0; i < rules.length; i++) {
+function patterns(text: string, rules: readonly Rule[], hashKey: string, from = 0): string {
+  for (let i = from; i < rules.length; i++) {
     const rule = rules[i]!;
     if (rule.kind === "pattern") text = applyPattern(text, rule, hashKey);
   }
