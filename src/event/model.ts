@@ -23,75 +23,78 @@ import type {
  * `.Csp`, `.Hpkp`, `.ExpectCT`, `.ExpectStaple`.
  */
 class EventView implements Event {
-  readonly #raw: JsonObject;
-  #exceptions?: readonly Exception[];
-  #threads?: readonly Thread[];
-  #tags?: readonly Pair[];
-  #breadcrumbs?: readonly Breadcrumb[];
-  #request?: { value: Request | undefined };
-  #logentry?: { value: LogEntry | undefined };
+  // Plain (TypeScript-private) fields, not `#private` ones: bundlers lower
+  // those to one WeakMap per field, which made building a model cost more
+  // than reading the event.
+  private readonly raw: JsonObject;
+  private exceptionsRead?: readonly Exception[];
+  private threadsRead?: readonly Thread[];
+  private tagsRead?: readonly Pair[];
+  private breadcrumbsRead?: readonly Breadcrumb[];
+  private requestRead?: { value: Request | undefined };
+  private logentryRead?: { value: LogEntry | undefined };
 
   constructor(raw: JsonObject) {
-    this.#raw = raw;
+    this.raw = raw;
   }
 
   get event_id(): string | undefined {
-    return stringOf(field(this.#raw, "event_id"));
+    return stringOf(field(this.raw, "event_id"));
   }
   get type(): string | undefined {
-    return stringOf(field(this.#raw, "type"));
+    return stringOf(field(this.raw, "type"));
   }
   get level(): Level | undefined {
-    return levelOf(field(this.#raw, "level"));
+    return levelOf(field(this.raw, "level"));
   }
   get platform(): string | undefined {
-    return stringOf(field(this.#raw, "platform"));
+    return stringOf(field(this.raw, "platform"));
   }
   get release(): string | undefined {
-    return lenientString(field(this.#raw, "release"));
+    return lenientString(field(this.raw, "release"));
   }
   get environment(): string | undefined {
-    return stringOf(field(this.#raw, "environment"));
+    return stringOf(field(this.raw, "environment"));
   }
   get transaction(): string | undefined {
-    return stringOf(field(this.#raw, "transaction"));
+    return stringOf(field(this.raw, "transaction"));
   }
   get culprit(): string | undefined {
-    return stringOf(field(this.#raw, "culprit"));
+    return stringOf(field(this.raw, "culprit"));
   }
   get logger(): string | undefined {
-    return stringOf(field(this.#raw, "logger"));
+    return stringOf(field(this.raw, "logger"));
   }
 
   get fingerprint(): readonly string[] | undefined {
-    const parts = mapPresent(listOf(field(this.#raw, "fingerprint")), lenientString);
+    const parts = mapPresent(listOf(field(this.raw, "fingerprint")), lenientString);
     return parts.length > 0 ? parts : undefined;
   }
 
   get exceptions(): readonly Exception[] {
-    return (this.#exceptions ??= mapPresent(valuesOf(aliased(this.#raw, "exception", ["sentry.interfaces.Exception"])), exceptionOf));
+    return (this.exceptionsRead ??= mapPresent(valuesOf(aliased(this.raw, "exception", ["sentry.interfaces.Exception"])), exceptionOf));
   }
 
   get stacktrace(): Stacktrace | undefined {
-    return stacktraceOf(aliased(this.#raw, "stacktrace", ["sentry.interfaces.Stacktrace"]));
+    return stacktraceOf(aliased(this.raw, "stacktrace", ["sentry.interfaces.Stacktrace"]));
   }
 
   get threads(): readonly Thread[] {
-    return (this.#threads ??= mapPresent(valuesOf(field(this.#raw, "threads")), threadOf));
+    return (this.threadsRead ??= mapPresent(valuesOf(field(this.raw, "threads")), threadOf));
   }
 
   get logentry(): LogEntry | undefined {
-    this.#logentry ??= { value: logEntryOf(aliased(this.#raw, "logentry", ["sentry.interfaces.Message", "message"])) };
-    return this.#logentry.value;
+    this.logentryRead ??= { value: logEntryOf(aliased(this.raw, "logentry", ["sentry.interfaces.Message", "message"])) };
+    return this.logentryRead.value;
   }
 
   get request(): Request | undefined {
-    this.#request ??= { value: requestOf(aliased(this.#raw, "request", ["sentry.interfaces.Http"])) };
-    return this.#request.value;
+    this.requestRead ??= { value: requestOf(aliased(this.raw, "request", ["sentry.interfaces.Http"])) };
+    return this.requestRead.value;
   }
 
   get user(): User | undefined {
-    const user = objectOf(aliased(this.#raw, "user", ["sentry.interfaces.User"]));
+    const user = objectOf(aliased(this.raw, "user", ["sentry.interfaces.User"]));
     if (user === undefined) return undefined;
     return {
       id: lenientString(field(user, "id")),
@@ -102,15 +105,15 @@ class EventView implements Event {
   }
 
   get tags(): readonly Pair[] {
-    return (this.#tags ??= pairsOf(field(this.#raw, "tags"), tagKeyOf, tagValueOf));
+    return (this.tagsRead ??= pairsOf(field(this.raw, "tags"), tagKeyOf, tagValueOf));
   }
 
   get breadcrumbs(): readonly Breadcrumb[] {
-    return (this.#breadcrumbs ??= mapPresent(valuesOf(aliased(this.#raw, "breadcrumbs", ["sentry.interfaces.Breadcrumbs"])), breadcrumbOf));
+    return (this.breadcrumbsRead ??= mapPresent(valuesOf(aliased(this.raw, "breadcrumbs", ["sentry.interfaces.Breadcrumbs"])), breadcrumbOf));
   }
 
   get template(): Template | undefined {
-    const template = objectOf(aliased(this.#raw, "template", ["sentry.interfaces.Template"]));
+    const template = objectOf(aliased(this.raw, "template", ["sentry.interfaces.Template"]));
     if (template === undefined) return undefined;
     return {
       filename: stringOf(field(template, "filename")),
@@ -120,13 +123,13 @@ class EventView implements Event {
   }
 
   get trace_id(): string | undefined {
-    const contexts = objectOf(aliased(this.#raw, "contexts", ["sentry.interfaces.Contexts"]));
+    const contexts = objectOf(aliased(this.raw, "contexts", ["sentry.interfaces.Contexts"]));
     return stringOf(field(objectOf(field(contexts, "trace")), "trace_id"));
   }
 
   get security_report(): SecurityReportKind | undefined {
     for (const [kind, alias] of SECURITY_INTERFACES) {
-      if (objectOf(aliased(this.#raw, kind, [alias])) !== undefined) return kind;
+      if (objectOf(aliased(this.raw, kind, [alias])) !== undefined) return kind;
     }
     return undefined;
   }
@@ -240,28 +243,34 @@ function breadcrumbOf(value: unknown): Breadcrumb | undefined {
 }
 
 const EMPTY: JsonObject = Object.freeze({});
-const models = new WeakMap<object, Event>();
 
 /**
- * The read model of a parsed event, built once per parsed object however many
- * stages read it. Anything that is not a JSON object reads as an empty event;
- * a model passed in is returned as it is.
+ * The read model of parsed event JSON. Anything that is not a JSON object
+ * reads as an empty event; a model passed in is returned as it is. Building
+ * one is a single small object: its parts are read when first asked for.
  */
 export function readEvent(json: unknown): Event {
   if (json instanceof EventView) return json;
-  const object = objectOf(json) ?? EMPTY;
-  let model = models.get(object);
-  if (model === undefined) {
-    model = new EventView(object);
-    models.set(object, model);
-  }
-  return model;
+  return new EventView(objectOf(json) ?? EMPTY);
 }
 
-/** The read model of an item's payload; undefined when the payload is not a JSON object. */
+// Keyed by the item, not by the parsed object: a model holds its parsed
+// object, and a WeakMap whose value holds its own key costs the garbage
+// collector more than building the model (ephemeron cycles).
+const models = new WeakMap<EnvelopeItem, Event | null>();
+
+/**
+ * The read model of an item's payload, built once per item however many
+ * stages read it; undefined when the payload is not a JSON object.
+ */
 export function eventOf(item: EnvelopeItem): Event | undefined {
-  const json = cachedItemJson(item);
-  return objectOf(json) === undefined ? undefined : readEvent(json);
+  let model = models.get(item);
+  if (model === undefined) {
+    const json = cachedItemJson(item);
+    model = objectOf(json) === undefined ? null : readEvent(json);
+    models.set(item, model);
+  }
+  return model ?? undefined;
 }
 
 /** A request header's value by name, compared case-insensitively as HTTP does; the first one wins. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { header, readEvent, tag, type Frame } from "../../src/event";
+import { eventOf, header, readEvent, tag, type Frame } from "../../src/event";
+import { field } from "../../src/event/read";
 import { inboundFilter, type FilterConfig } from "../../src/filters/inbound";
 import { storeEventToEnvelope } from "../../src/ingest/store";
 import { fingerprintComponents } from "../../src/spike/fingerprint";
@@ -139,6 +140,14 @@ describe("the event read model: keys that name prototype members", () => {
   });
 });
 
+describe("the event read model: field names", () => {
+  it("refuses names every object inherits, at compile time", () => {
+    // @ts-expect-error `constructor` is inherited by every object: reading it would find Object, not the payload
+    expect(field({}, "constructor")).toBe(Object);
+    expect(field({ constructor: "own" }, "frames")).toBeUndefined();
+  });
+});
+
 describe("the event read model: other legacy interfaces", () => {
   it("breadcrumbs as a list, as {values} and as sentry.interfaces.Breadcrumbs", () => {
     for (const json of [
@@ -171,9 +180,12 @@ describe("the event read model: other legacy interfaces", () => {
     expect(readEvent({ csp: "not an interface" }).security_report).toBeUndefined();
   });
 
-  it("is built once per parsed object", () => {
-    const json = { message: "m" };
-    expect(readEvent(json)).toBe(readEvent(json));
-    expect(readEvent(readEvent(json))).toBe(readEvent(json));
+  it("is built once per item, and a model is read as itself", () => {
+    const item = { header: { type: "event" }, payload: new TextEncoder().encode('{"message":"m"}') };
+    expect(eventOf(item)).toBe(eventOf(item));
+    expect(eventOf(item)?.logentry?.formatted).toBe("m");
+    expect(eventOf({ header: { type: "event" }, payload: new TextEncoder().encode("[1]") })).toBeUndefined();
+    const model = readEvent({ message: "m" });
+    expect(readEvent(model)).toBe(model);
   });
 });
