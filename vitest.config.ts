@@ -9,7 +9,13 @@ export default defineConfig({
         test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node" },
       },
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            // Property-test run counts reach the workerd tests as bindings (they see no process.env).
+            miniflare: { bindings: { EVENT_PROPERTY_RUNS: process.env.EVENT_PROPERTY_RUNS ?? "" } },
+          }),
+        ],
         test: { name: "integration", include: ["test/integration/**/*.test.ts"] },
       },
       {

@@ -1,3 +1,4 @@
+import { header, readEvent, type Event } from "../event";
 import { compileGlobs } from "./globs";
 
 /** A project's inbound filters, Relay's names. */
@@ -21,8 +22,6 @@ export type FilterReason =
   | "error-message"
   | "release-version";
 
-type Event = Record<string, any>;
-
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0"]);
 
 /** Messages that only browser extensions and injected scripts produce (after Relay's list). */
@@ -44,19 +43,21 @@ const HEALTH_CHECKS = compileGlobs([
 ]);
 
 /**
- * Which filter drops this event, if any. Pure: the event, its item type and
- * the project's filters in, a reason or undefined out.
+ * Which filter drops this event, if any. Pure: the event (its read model, or
+ * parsed JSON read through one), its item type and the project's filters in,
+ * a reason or undefined out.
  */
-export function inboundFilter(event: Event, itemType: string, config: FilterConfig): FilterReason | undefined {
-  if (config.releases.length > 0 && typeof event.release === "string" && compileGlobs(config.releases)(event.release)) {
+export function inboundFilter(input: Event | object, itemType: string, config: FilterConfig): FilterReason | undefined {
+  const event = readEvent(input);
+  if (config.releases.length > 0 && event.release !== undefined && compileGlobs(config.releases)(event.release)) {
     return "release-version";
   }
   if (config.localhost && isLocal(event)) return "localhost";
-  const userAgent = userAgentOf(event);
+  const userAgent = header(event.request, "user-agent");
   if (config.webCrawlers && userAgent && WEB_CRAWLERS.test(userAgent)) return "web-crawlers";
   if (config.legacyBrowsers && userAgent && isLegacyBrowser(userAgent)) return "legacy-browsers";
   if (itemType === "transaction") {
-    if (config.healthChecks && typeof event.transaction === "string" && HEALTH_CHECKS(event.transaction)) return "filtered-transaction";
+    if (config.healthChecks && event.transaction !== undefined && HEALTH_CHECKS(event.transaction)) return "filtered-transaction";
     return undefined;
   }
   if (config.browserExtensions && fromBrowserExtension(event)) return "browser-extensions";
@@ -69,27 +70,15 @@ export function inboundFilter(event: Event, itemType: string, config: FilterConf
 
 function isLocal(event: Event): boolean {
   const ip = event.user?.ip_address;
-  if (typeof ip === "string" && LOCAL_HOSTS.has(ip)) return true;
+  if (ip !== undefined && LOCAL_HOSTS.has(ip)) return true;
   const url = event.request?.url;
-  if (typeof url !== "string") return false;
+  if (url === undefined) return false;
   try {
     const host = new URL(url).hostname;
     return LOCAL_HOSTS.has(host) || host.endsWith(".localhost");
   } catch {
     return false;
   }
-}
-
-function userAgentOf(event: Event): string | undefined {
-  const headers = event.request?.headers;
-  if (Array.isArray(headers)) {
-    const pair = headers.find((h) => Array.isArray(h) && String(h[0]).toLowerCase() === "user-agent");
-    return typeof pair?.[1] === "string" ? pair[1] : undefined;
-  }
-  if (headers && typeof headers === "object") {
-    for (const [name, value] of Object.entries(headers)) if (name.toLowerCase() === "user-agent" && typeof value === "string") return value;
-  }
-  return undefined;
 }
 
 /**
@@ -113,14 +102,13 @@ function isLegacyBrowser(ua: string): boolean {
 }
 
 function fromBrowserExtension(event: Event): boolean {
-  const exceptions: Event[] = event.exception?.values ?? [];
-  for (const exception of exceptions) {
+  for (const exception of event.exceptions) {
     const text = `${exception.type ?? ""}: ${exception.value ?? ""}`;
     if (EXTENSION_MESSAGES.test(text)) return true;
-    const frames: Event[] = exception.stacktrace?.frames ?? [];
+    const frames = exception.stacktrace?.frames ?? [];
     const top = frames[frames.length - 1];
     const source = top?.abs_path ?? top?.filename;
-    if (typeof source === "string" && EXTENSION_SOURCES.test(source)) return true;
+    if (source !== undefined && EXTENSION_SOURCES.test(source)) return true;
   }
   return false;
 }
@@ -128,11 +116,11 @@ function fromBrowserExtension(event: Event): boolean {
 /** The texts an error-message glob is matched against: `Type: value` of each exception, and the message. */
 function errorMessages(event: Event): string[] {
   const texts: string[] = [];
-  for (const exception of (event.exception?.values ?? []) as Event[]) {
+  for (const exception of event.exceptions) {
     if (exception.type && exception.value) texts.push(`${exception.type}: ${exception.value}`);
-    else if (exception.type || exception.value) texts.push(String(exception.type ?? exception.value));
+    else if (exception.type || exception.value) texts.push((exception.type || exception.value)!);
   }
-  const message = event.logentry?.formatted ?? event.logentry?.message ?? event.message;
-  if (typeof message === "string") texts.push(message);
+  const message = event.logentry?.formatted ?? event.logentry?.message;
+  if (message !== undefined) texts.push(message);
   return texts;
 }

@@ -1,6 +1,6 @@
-import { cachedItemJson } from "../envelope/envelope";
 import { dropEvent, EVENT_TYPES } from "../envelope/drop";
 import type { Envelope } from "../envelope/types";
+import { eventOf } from "../event";
 import type { Outcome } from "../outcomes";
 import { inboundFilter, type FilterConfig, type FilterReason } from "./inbound";
 
@@ -9,8 +9,8 @@ export function filterEnvelope(envelope: Envelope, config: FilterConfig): { enve
   let reason: FilterReason | undefined;
   for (const item of envelope.items) {
     if (!EVENT_TYPES.has(item.header.type)) continue;
-    const event = cachedItemJson(item);
-    if (event && typeof event === "object") reason = inboundFilter(event as Record<string, unknown>, item.header.type, config);
+    const event = eventOf(item);
+    if (event) reason = inboundFilter(event, item.header.type, config);
     if (reason) break;
   }
   return reason ? dropEvent(envelope, "filtered", reason) : { envelope, outcomes: [] };

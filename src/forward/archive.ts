@@ -1,6 +1,6 @@
 import { itemCategory } from "../envelope/categories";
-import { cachedItemJson } from "../envelope/envelope";
 import type { Envelope } from "../envelope/types";
+import { eventOf } from "../event";
 import { fingerprint } from "../spike/fingerprint";
 import { gunzip, gzip } from "./compress";
 import { putStream } from "./r2-stream";
@@ -73,8 +73,8 @@ export function archiveMetadata(projectId: string, envelope: Envelope, size: num
     const category = itemCategory(item.header);
     if (category) categories.add(category);
     if (item.header.type === "event" && !fingerprintOf) {
-      const event = cachedItemJson(item);
-      if (event && typeof event === "object") fingerprintOf = fingerprint(event as Record<string, unknown>);
+      const event = eventOf(item);
+      if (event) fingerprintOf = fingerprint(event);
     }
   }
   return {

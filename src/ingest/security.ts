@@ -1,11 +1,11 @@
 import { newEventId } from "../envelope/event-id";
+import { readEvent, type SecurityReportKind } from "../event";
 import { quoted, RelayError } from "../http/errors";
 
 type Json = Record<string, unknown>;
 type Pair = [string, string];
 
-/** Sentry's event types for security reports, which are also the names of their interfaces. */
-export type SecurityReportKind = "csp" | "hpkp" | "expectct" | "expectstaple";
+export type { SecurityReportKind };
 
 export interface SecurityContext {
   userAgent?: string;
@@ -77,7 +77,7 @@ export function securityReportBatch(body: unknown, ctx: SecurityContext, maxRepo
 
 /** The kind of a security event, read from its interface as Relay infers the event type. */
 export function securityReportKind(event: Json): SecurityReportKind | undefined {
-  return (["csp", "hpkp", "expectct", "expectstaple"] as const).find((kind) => isObject(event[kind]));
+  return readEvent(event).security_report;
 }
 
 /** Relay's detection order: csp-report, csp-violation, known-pins, expect-staple-report, expect-ct-report. */

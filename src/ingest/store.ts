@@ -1,6 +1,7 @@
 import { inflateRawSync, inflateSync } from "node:zlib";
 import { normalizeEventId, newEventId } from "../envelope/event-id";
 import type { Envelope } from "../envelope/types";
+import { readEvent } from "../event";
 import { RelayError } from "../http/errors";
 import { MAX_JSON_DEPTH, parseJsonBytes, type JsonProblem } from "../json/bounded";
 import { zlibSyncCapped } from "./body";
@@ -92,9 +93,10 @@ function eventObject(bytes: Uint8Array): Record<string, unknown> {
  * where Relay would refuse the body: a relay should not lose the event.
  */
 export function storeEventToEnvelope(event: Record<string, unknown>, now: Date): Envelope {
-  const eventId = normalizeEventId(event.event_id) ?? newEventId();
+  const read = readEvent(event);
+  const eventId = normalizeEventId(read.event_id) ?? newEventId();
   const payload = encoder.encode(JSON.stringify({ ...event, event_id: eventId }));
-  const type = event.type === "transaction" ? "transaction" : event.type === "feedback" ? "feedback" : "event";
+  const type = read.type === "transaction" ? "transaction" : read.type === "feedback" ? "feedback" : "event";
   return {
     header: { event_id: eventId, sent_at: now.toISOString() },
     items: [{ header: { type, length: payload.byteLength }, payload }],

@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
+import { readEvent, type Event, type Stacktrace } from "../event";
 import { ALNUM_CHARS, charSet, type Spans } from "../scrub/scan/chars";
 import { findEmails, type EmailShape } from "../scrub/scan/email";
-
-type Json = Record<string, any>;
 
 /**
  * A stable fingerprint for an error event, so the same bug counts as one
@@ -21,41 +20,45 @@ type Json = Record<string, any>;
  * Normalizing replaces UUIDs, emails, hex ids, timestamps, numbers and quoted
  * values with placeholders, so "user 42 not found" and "user 7 not found"
  * agree. The components are hashed (MD5, as Sentry's grouping hashes them).
+ *
+ * Takes the event's read model (parsed JSON is read through one), so every
+ * shape Sentry accepts groups the same: a bare exception list, legacy
+ * interface names, threads as a list.
  */
-export function fingerprint(event: Json): string {
+export function fingerprint(event: Event | object): string {
   return createHash("md5").update(fingerprintComponents(event).join("\n")).digest("hex");
 }
 
-export function fingerprintComponents(event: Json): string[] {
+export function fingerprintComponents(input: Event | object): string[] {
+  const event = readEvent(input);
   const defaults = defaultComponents(event);
   const custom = event.fingerprint;
-  if (Array.isArray(custom) && custom.length > 0) {
-    return custom.flatMap((part) => (/^\{\{\s*default\s*\}\}$/.test(String(part)) ? defaults : [`custom:${String(part)}`]));
+  if (custom !== undefined) {
+    return custom.flatMap((part) => (/^\{\{\s*default\s*\}\}$/.test(part) ? defaults : [`custom:${part}`]));
   }
   return defaults;
 }
 
-function defaultComponents(event: Json): string[] {
-  const exceptions: Json[] = Array.isArray(event.exception?.values) ? event.exception.values : Array.isArray(event.exception) ? event.exception : [];
-  const root = exceptions.find((e) => e && (e.type || e.value || e.stacktrace));
+function defaultComponents(event: Event): string[] {
+  const root = event.exceptions.find((e) => e.type || e.value || e.stacktrace);
   if (root) {
-    const frames = framesOf(root.stacktrace ?? event.stacktrace ?? event.threads?.values?.find((t: Json) => t?.crashed)?.stacktrace);
+    const frames = framesOf(root.stacktrace ?? event.stacktrace ?? event.threads.find((t) => t.crashed)?.stacktrace);
     const parts = [`type:${root.type ?? root.mechanism?.type ?? "Error"}`];
     if (frames.length > 0) parts.push(...frames.map((f) => `frame:${f}`));
-    else parts.push(`value:${normalizeMessage(String(root.value ?? ""))}`);
+    else parts.push(`value:${normalizeMessage(root.value ?? "")}`);
     return parts;
   }
-  const message = event.logentry?.message ?? event.logentry?.formatted ?? (typeof event.message === "string" ? event.message : event.message?.message);
-  if (typeof message === "string" && message !== "") return [`message:${normalizeMessage(message)}`];
+  const message = event.logentry?.message ?? event.logentry?.formatted;
+  if (message !== undefined && message !== "") return [`message:${normalizeMessage(message)}`];
   // Nothing to group by: the transaction or culprit, else one bucket for the project.
-  return [`other:${String(event.transaction ?? event.culprit ?? "")}`];
+  return [`other:${event.transaction ?? event.culprit ?? ""}`];
 }
 
-function framesOf(stacktrace: Json | undefined): string[] {
-  const frames: Json[] = Array.isArray(stacktrace?.frames) ? stacktrace.frames : [];
-  const inApp = frames.filter((f) => f?.in_app === true);
-  const chosen = inApp.length > 0 ? inApp : frames.filter((f) => f?.in_app !== false);
-  return chosen.map((f) => `${f.module ?? normalizeFile(String(f.filename ?? f.abs_path ?? ""))}|${f.function ?? "?"}`);
+function framesOf(stacktrace: Stacktrace | undefined): string[] {
+  const frames = stacktrace?.frames ?? [];
+  const inApp = frames.filter((f) => f.in_app === true);
+  const chosen = inApp.length > 0 ? inApp : frames.filter((f) => f.in_app !== false);
+  return chosen.map((f) => `${f.module ?? normalizeFile(f.filename ?? f.abs_path ?? "")}|${f.function ?? "?"}`);
 }
 
 /** `https://cdn.example.com/assets/app.3fa2b1c9.js?v=2` → `assets/app.<hash>.js`. */

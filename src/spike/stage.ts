@@ -1,7 +1,7 @@
 import { itemCategory } from "../envelope/categories";
 import { dropEvent, EVENT_TYPES } from "../envelope/drop";
-import { cachedItemJson } from "../envelope/envelope";
 import type { DataCategory, Envelope } from "../envelope/types";
+import { eventOf, type Event } from "../event";
 import type { LeaseBook, LeaseCall } from "../limits/leases";
 import type { Outcome } from "../outcomes";
 import { fingerprint } from "./fingerprint";
@@ -50,7 +50,7 @@ export async function spikeAndSample(envelope: Envelope, ctx: SpikeContext): Pro
   const index = envelope.items.findIndex((item) => EVENT_TYPES.has(item.header.type));
   if (index < 0) return { envelope, outcomes: [] };
   const item = envelope.items[index]!;
-  const event = cachedItemJson(item) as Record<string, any>;
+  const event = eventOf(item);
   const category = itemCategory(item.header) ?? "error";
 
   let rate = ctx.sampling.rates[category] ?? 1;
@@ -65,7 +65,7 @@ export async function spikeAndSample(envelope: Envelope, ctx: SpikeContext): Pro
   const counting = ctx.spike ?? (rate < 1 && ctx.sampling.keepNewFingerprints ? COUNT_ONLY : undefined);
   let isNew = false;
   if (counting && item.header.type === "event") {
-    const key = `fp:${fingerprint(event)}`;
+    const key = `fp:${fingerprint(event ?? {})}`;
     const verdict = await spikeVerdict(key, counting, ctx);
     if (verdict === "spiking") return dropEvent(envelope, "spike_protected", "spike_protection");
     isNew = verdict === "new";
@@ -94,8 +94,8 @@ async function spikeVerdict(key: string, spike: SpikeConfig, ctx: SpikeContext):
 }
 
 /** The trace id when there is one, so a trace is sampled whole; else the event id. */
-function samplingId(envelope: Envelope, event: Record<string, any>): string {
-  const trace = event?.contexts?.trace?.trace_id ?? (envelope.header.trace as Record<string, unknown> | undefined)?.trace_id;
+function samplingId(envelope: Envelope, event: Event | undefined): string {
+  const trace = event?.trace_id ?? (envelope.header.trace as Record<string, unknown> | undefined)?.trace_id;
   if (typeof trace === "string" && trace !== "") return trace;
   return String(event?.event_id ?? envelope.header.event_id ?? "");
 }

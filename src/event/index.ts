@@ -1,0 +1,2 @@
+export { eventOf, header, readEvent, tag } from "./model";
+export type * from "./types";
