@@ -18,6 +18,16 @@ const STRUCTURAL_KEYS = new Set([
   "op", "origin", "status", "in_app", "lineno", "colno", "mechanism", "content_type", "item_count",
 ]);
 
+/**
+ * Keys that name a version or a release wherever they stand (`app.version`,
+ * `service.version`, `browser_version`, a tag `sentry.release`): their values
+ * are `2.1.0.4`-like build numbers, which the IP rule would otherwise take
+ * for addresses. The project's safe fields cover other names.
+ */
+function namesAVersion(key: string): boolean {
+  return key.endsWith("version") || key.endsWith("release");
+}
+
 /** Strings shorter than this are scrubbed again when they recur: a lookup would cost about as much. */
 const REMEMBER_FROM = 32;
 /** Results one walk remembers at most. */
@@ -162,7 +172,7 @@ class Walk {
     const { scrubber, path, plan } = this;
     const kind = valueKind(value);
     const key = sensitivityKey(path);
-    const defaults = defaultsOn && !plan.keysLeftAlone.has(key);
+    const defaults = defaultsOn && !plan.keysLeftAlone.has(key) && !namesAVersion(key);
 
     let direct: Rule[] | undefined;
     const applications = scrubber.applications;

@@ -48,6 +48,7 @@ const mustScrub: [string, string, string][] = [
   ["IPv4-mapped IPv6", "::ffff:192.168.0.1", "[ip]"],
   ["IPv6 before a colon", "peer fe80::1: closed", "peer [ip]: closed"],
   ["IPv4 before a colon", "peer 10.0.0.1: closed", "peer [ip]: closed"],
+  ["a URL's host", "GET http://73.133.27.120/x.js failed", "GET http://[ip]/x.js failed"],
 ];
 
 describe("IPs: what must survive", () => {
@@ -62,6 +63,15 @@ describe("IPs: what must survive", () => {
       contexts: { runtime: { name: "node", version: "v20.11.1" }, "node.engine": { version: "11.3.244.8-node.38" } },
     };
     expect(scrub(event)).toBe(event);
+  });
+
+  it("a bare 4-part build number under a key that names a version or release", () => {
+    const event = {
+      tags: { "app.version": "2.1.0.4", "sentry.release": "2.1.0.4", browser_version: "120.0.0.0" },
+      contexts: { app: { app_version: "2.1.0.4" }, os: { build: "10.0.19045.3803" } },
+      extra: { upstream: "10.0.0.1" },
+    };
+    expect(scrub(event)).toEqual({ ...event, extra: { upstream: "[ip]" } });
   });
 });
 
