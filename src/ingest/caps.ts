@@ -7,11 +7,12 @@ type ByteLimit = {
 }[keyof Limits];
 
 /**
- * How an item's payload is read: `event` is one JSON object, `json` any JSON,
+ * How an item's payload is read: `object` is one JSON object (an event, a
+ * check-in, a session: what Relay reads into a struct), `json` any JSON,
  * both parsed (and required to parse) before any stage reads them; `opaque`
  * payloads (binary, text lines) are never parsed.
  */
-export type PayloadKind = "event" | "json" | "opaque";
+export type PayloadKind = "object" | "json" | "opaque";
 
 export interface ItemType {
   payload: PayloadKind;
@@ -46,26 +47,26 @@ export interface ItemType {
  */
 export const ITEM_TYPES: ReadonlyMap<string, ItemType> = new Map(
   Object.entries({
-    event: { payload: "event", cap: "maxEventBytes" },
-    transaction: { payload: "event", cap: "maxEventBytes" },
-    security: { payload: "event", cap: "maxEventBytes" },
-    raw_security: { payload: "event", cap: "maxEventBytes" },
+    event: { payload: "object", cap: "maxEventBytes" },
+    transaction: { payload: "object", cap: "maxEventBytes" },
+    security: { payload: "object", cap: "maxEventBytes" },
+    raw_security: { payload: "object", cap: "maxEventBytes" },
     nel: { payload: "json", cap: "maxEventBytes" },
-    feedback: { payload: "event", cap: "maxEventBytes" },
-    user_report: { payload: "event", cap: "maxEventBytes" },
+    feedback: { payload: "object", cap: "maxEventBytes" },
+    user_report: { payload: "object", cap: "maxEventBytes" },
     replay_event: { payload: "json", cap: "maxEventBytes" },
     form_data: { payload: "opaque", cap: "maxEventBytes" },
     attachment: { payload: "opaque", cap: "maxAttachmentBytes", budget: "attachments" },
     unreal_report: { payload: "opaque", cap: "maxAttachmentBytes", budget: "attachments" },
     replay_recording: { payload: "opaque", cap: "maxReplayCompressedBytes" },
     replay_video: { payload: "opaque", cap: "maxReplayCompressedBytes" },
-    session: { payload: "json", cap: "maxSessionsBytes", budget: "sessions" },
-    sessions: { payload: "json", cap: "maxSessionsBytes", budget: "sessions" },
-    client_report: { payload: "json", cap: "maxClientReportBytes" },
+    session: { payload: "object", cap: "maxSessionsBytes", budget: "sessions" },
+    sessions: { payload: "object", cap: "maxSessionsBytes", budget: "sessions" },
+    client_report: { payload: "object", cap: "maxClientReportBytes" },
     profile: { payload: "json", cap: "maxProfileBytes" },
     profile_chunk: { payload: "json", cap: "maxProfileBytes" },
     profile_chunk_ui: { payload: "json", cap: "maxProfileBytes" },
-    check_in: { payload: "json", cap: "maxCheckInBytes" },
+    check_in: { payload: "object", cap: "maxCheckInBytes" },
     statsd: { payload: "opaque", cap: "maxStatsdBytes" },
     metric_buckets: { payload: "json", cap: "maxMetricBucketsBytes" },
     log: { payload: "json", cap: "maxLogBytes", container: true },

@@ -40,6 +40,6 @@ function itemProblem(item: EnvelopeItem, limits: Limits, budget: EnvelopeBudget)
   const value = cachedItemJson(item);
   if (value === undefined) return "invalid_json";
   const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
-  if (itemType(item.header.type).payload === "event" && !isObject) return "invalid_json";
+  if (itemType(item.header.type).payload === "object" && !isObject) return "invalid_json";
   return undefined;
 }

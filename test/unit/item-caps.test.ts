@@ -129,6 +129,17 @@ describe("validateItems", () => {
     ]);
   });
 
+  it("refuses a check-in, session or client report that is JSON but not an object, as Relay reads each into a struct", () => {
+    const result = run(
+      newItem({ type: "check_in" }, "0"),
+      newItem({ type: "session" }, '["sid"]'),
+      newItem({ type: "client_report" }, '"counts"'),
+      newItem({ type: "check_in" }, '{"status":"ok"}'),
+    );
+    expect(types(result)).toEqual(["check_in"]);
+    expect(result.outcomes.map((o) => [o.category, o.detail])).toEqual([["monitor", "invalid_json"], ["session", "invalid_json"]]);
+  });
+
   it("reads an unknown type as JSON only when it opens like JSON, and never parses opaque payloads", () => {
     const result = run(
       newItem({ type: "x_custom" }, '{"broken":'),
