@@ -24,6 +24,8 @@ export function recordPipelineStats(
   outcomes: readonly Outcome[],
   forwarded: Forwarded | undefined,
 ): void {
+  // Without the binding nothing is recorded (and no flush is queued).
+  if (!ctx.env.LEDGER) return;
   const now = ctx.now.getTime();
   const rows = [...itemRows(received.items, "received", "", now), ...outcomeRows(outcomes, now)];
   if (forwarded) {
