@@ -19,6 +19,7 @@ import { effectiveQuotas } from "./limits/overrides";
 import { activeUpstreamLimits, rememberUpstreamLimits } from "./limits/upstream-limits";
 import { compileScrubber } from "./scrub/compile";
 import { spikeAndSample, type SamplingConfig } from "./spike/stage";
+import { recordPipelineStats, type Forwarded } from "./stats/record";
 import { scrubEnvelope } from "./scrub/envelope";
 
 export interface PipelineContext {
@@ -49,7 +50,8 @@ export interface PipelineResult extends Verdict {
  * envelope. Whatever the stages drop is reported upstream (7).
  */
 export async function runPipeline(envelope: Envelope, ctx: PipelineContext): Promise<PipelineResult> {
-  const { reported, ...result } = await stages(envelope, ctx);
+  const { reported, forwarded, ...result } = await stages(envelope, ctx);
+  recordPipelineStats(ctx, envelope, result.outcomes, forwarded);
   // 7. stats: outcomes of envelopes that were not forwarded wait for the next one, or go alone when due.
   if (!reported) {
     recordOutcomes(ctx.projectId, result.outcomes, ctx.now.getTime());
@@ -60,7 +62,7 @@ export async function runPipeline(envelope: Envelope, ctx: PipelineContext): Pro
   return result;
 }
 
-async function stages(envelope: Envelope, ctx: PipelineContext): Promise<PipelineResult & { reported?: boolean }> {
+async function stages(envelope: Envelope, ctx: PipelineContext): Promise<PipelineResult & { reported?: boolean; forwarded?: Forwarded }> {
   // 1. ingest: items the upstream would refuse are dropped one by one.
   const { envelope: valid, outcomes } = validateItems(envelope, ctx.config.limits);
   if (valid.items.length === 0 && envelope.items.length > 0) {
@@ -124,7 +126,8 @@ async function stages(envelope: Envelope, ctx: PipelineContext): Promise<Pipelin
   if (delivery.upstream?.kind === "response") {
     rememberUpstreamLimits(ctx.projectId, parseRateLimits(delivery.upstream.headers, delivery.upstream.status, now), now);
   }
-  return { ...withOurLimits(deliveryVerdict(delivery), limited.limits, now), outcomes, reported: true };
+  const forwarded = { items: scrubbed.envelope.items, delivery };
+  return { ...withOurLimits(deliveryVerdict(delivery), limited.limits, now), outcomes, reported: true, forwarded };
 }
 
 /** What stage 3 needs to count a project's envelopes against its quotas. */

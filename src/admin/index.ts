@@ -4,6 +4,7 @@ import { archiveRoutes } from "./archive";
 import { adminAuth } from "./auth";
 import { adminQuotas } from "./quotas";
 import { replayRoutes } from "./replay";
+import { statsRoutes } from "./stats";
 
 /** Everything under /admin: bearer ADMIN_TOKEN first, then the routes. */
 export const admin = new Hono<AppEnv>();
@@ -11,3 +12,4 @@ admin.use("*", adminAuth);
 admin.route("/", adminQuotas);
 admin.route("/", replayRoutes);
 admin.route("/", archiveRoutes);
+admin.route("/", statsRoutes);
