@@ -1,5 +1,6 @@
 import type { SpoolMessage } from "./forward/spool";
 import type { QuotaCounter } from "./limits/counter-do";
+import type { FingerprintStore } from "./stats/fingerprint-do";
 
 /** Bindings from wrangler.toml. */
 export interface Env {
@@ -9,6 +10,8 @@ export interface Env {
   ARCHIVE?: R2Bucket;
   /** Quota counters, one Durable Object per project. */
   QUOTAS?: DurableObjectNamespace<QuotaCounter>;
+  /** Fingerprint state (first/last seen, counts, status), one Durable Object per project. */
+  FINGERPRINTS?: DurableObjectNamespace<FingerprintStore>;
   /** The spool: envelopes the upstream could not take, retried by the queue consumer. */
   SPOOL?: Queue<SpoolMessage>;
   /** Bearer token for the admin API (a Worker secret); unset disables the admin API. */

@@ -4,6 +4,7 @@ import { consumeDeadLetters, consumeSpool } from "./forward/consumer";
 import type { SpoolMessage } from "./forward/spool";
 
 export { QuotaCounter } from "./limits/counter-do";
+export { FingerprintStore } from "./stats/fingerprint-do";
 
 export default {
   fetch: app.fetch,
