@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../ingest/endpoints";
 import { archiveRoutes } from "./archive";
 import { adminAuth } from "./auth";
+import { fingerprintRoutes } from "./fingerprints";
 import { adminQuotas } from "./quotas";
 import { replayRoutes } from "./replay";
 
@@ -11,3 +12,4 @@ admin.use("*", adminAuth);
 admin.route("/", adminQuotas);
 admin.route("/", replayRoutes);
 admin.route("/", archiveRoutes);
+admin.route("/", fingerprintRoutes);
