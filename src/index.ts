@@ -5,6 +5,7 @@ import type { SpoolMessage } from "./forward/spool";
 
 export { QuotaCounter } from "./limits/counter-do";
 export { OutcomeLedger } from "./stats/ledger-do";
+export { FingerprintStore } from "./stats/fingerprint-do";
 
 export default {
   fetch: app.fetch,

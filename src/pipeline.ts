@@ -21,6 +21,7 @@ import { compileScrubber } from "./scrub/compile";
 import { spikeAndSample, type SamplingConfig } from "./spike/stage";
 import { recordPipelineStats, type Forwarded } from "./stats/record";
 import { scrubEnvelope } from "./scrub/envelope";
+import { eventItem, noteFingerprint } from "./stats/fingerprint-record";
 
 export interface PipelineContext {
   config: RelayConfig;
@@ -99,11 +100,15 @@ async function stages(envelope: Envelope, ctx: PipelineContext): Promise<Pipelin
     now,
   });
   outcomes.push(...sampled.outcomes);
+  // issue 12: the fingerprint store learns of each error event, dropped here or forwarded after stage 5.
+  const fingerprinted = eventItem(limited.envelope);
+  if (!eventItem(sampled.envelope)) noteFingerprint(ctx, sampled.fingerprint, fingerprinted, sampled.envelope, sampled.outcomes);
   if (sampled.envelope.items.length === 0) return { status: 200, body: eventIdBody(envelope), headers: {}, outcomes };
 
   // 5. scrub: nothing private is persisted or sent.
   const scrubbed = scrubEnvelope(sampled.envelope, compileScrubber(ctx.project.scrub));
   outcomes.push(...scrubbed.outcomes);
+  if (eventItem(sampled.envelope)) noteFingerprint(ctx, sampled.fingerprint, fingerprinted, scrubbed.envelope, scrubbed.outcomes); // issue 12
   if (scrubbed.envelope.items.length === 0) return { status: 200, body: eventIdBody(envelope), headers: {}, outcomes };
 
   // 6. forward: upstream and/or archive, carrying what the edge dropped so far.

@@ -255,6 +255,11 @@ const limits = z
      * so under 3 MiB by default.
      */
     leaseBookKeys: z.number().int().min(100).default(DEFAULT_BOOK_KEYS),
+    /**
+     * Fingerprints the fingerprint store keeps per project (src/stats/fingerprint-do.ts);
+     * past it the least recently seen is forgotten (and is new again if it comes back).
+     */
+    maxFingerprints: z.number().int().min(1).max(1_000_000).default(10_000),
   })
   .prefault({});
 

@@ -46,7 +46,7 @@ const COUNT_ONLY: SpikeConfig = { perFingerprint: Number.MAX_SAFE_INTEGER, windo
  * counter is the quota counter's, leased per fingerprint, so a hot
  * fingerprint costs no Durable Object call once it is known to be spiking.
  */
-export async function spikeAndSample(envelope: Envelope, ctx: SpikeContext): Promise<{ envelope: Envelope; outcomes: Outcome[] }> {
+export async function spikeAndSample(envelope: Envelope, ctx: SpikeContext): Promise<{ envelope: Envelope; outcomes: Outcome[]; fingerprint?: string }> {
   const index = envelope.items.findIndex((item) => EVENT_TYPES.has(item.header.type));
   if (index < 0) return { envelope, outcomes: [] };
   const item = envelope.items[index]!;
@@ -64,17 +64,21 @@ export async function spikeAndSample(envelope: Envelope, ctx: SpikeContext): Pro
   // Fingerprints are counted for the spike guard, and to know a new one when sampling could drop it.
   const counting = ctx.spike ?? (rate < 1 && ctx.sampling.keepNewFingerprints ? COUNT_ONLY : undefined);
   let isNew = false;
-  if (counting && item.header.type === "event") {
-    const key = `fp:${fingerprint(event ?? {})}`;
+  // issue 12: every error event's fingerprint is returned, for the fingerprint store (src/stats/fingerprint-*).
+  const fp = item.header.type === "event" ? fingerprint(event ?? {}) : undefined;
+  if (counting && fp !== undefined) {
+    const key = `fp:${fp}`;
     const verdict = await spikeVerdict(key, counting, ctx);
-    if (verdict === "spiking") return dropEvent(envelope, "spike_protected", "spike_protection");
+    if (verdict === "spiking") return { ...dropEvent(envelope, "spike_protected", "spike_protection"), fingerprint: fp };
     isNew = verdict === "new";
   }
 
   if (rate < 1 && !(isNew && ctx.sampling.keepNewFingerprints)) {
-    if (!keepBySample(samplingId(envelope, event), rate)) return dropEvent(envelope, "sampled", projectSpike ? "project_spike" : "edge_sampling");
+    if (!keepBySample(samplingId(envelope, event), rate)) {
+      return { ...dropEvent(envelope, "sampled", projectSpike ? "project_spike" : "edge_sampling"), fingerprint: fp };
+    }
   }
-  return { envelope, outcomes: [] };
+  return { envelope, outcomes: [], fingerprint: fp };
 }
 
 async function spikeVerdict(key: string, spike: SpikeConfig, ctx: SpikeContext): Promise<"spiking" | "new" | "known"> {

@@ -35,6 +35,7 @@ describe("parseConfig", () => {
       anonymousReportsPerMinute: 60,
       maxSecurityReports: 100,
       leaseBookKeys: 10_000,
+      maxFingerprints: 10_000,
     });
     expect(result.config.projects["1"]!.allowedOrigins).toEqual(["*"]);
   });
