@@ -1,4 +1,4 @@
-import { build } from "esbuild";
+import { bundleForBrowser } from "../../test/e2e/support/browser-page";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -68,20 +68,6 @@ const ravenPage = (dsn: string, recorderUrl: string) => `<!doctype html>
   };
 </script></body></html>`;
 
-async function bundle(module: string): Promise<string> {
-  const out = await build({
-    stdin: { contents: `export * from ${JSON.stringify(module)};`, resolveDir: process.cwd(), loader: "js" },
-    bundle: true,
-    format: "iife",
-    globalName: "Sentry",
-    platform: "browser",
-    target: "es2020",
-    write: false,
-    logLevel: "silent",
-  });
-  return out.outputFiles[0]!.text;
-}
-
 /** @sentry/browser 7 and 10 (DSN and tunnel) and raven-js 3 in Debian's headless Chromium. */
 export async function driveBrowser(recorder: Recorder, options: { dsn: string; recorderUrl: string; pagePort: number }): Promise<void> {
   let page = { html: "", script: "" };
@@ -104,7 +90,7 @@ export async function driveBrowser(recorder: Recorder, options: { dsn: string; r
       await context.close();
     };
     for (const [name, module] of [["browser-7", "sentry-browser-7"], ["browser-10", "sentry-browser-10"]] as const) {
-      const script = await bundle(module);
+      const script = await bundleForBrowser(module);
       page = { html: sentryPage(options.dsn, undefined, options.recorderUrl), script };
       await visit(name);
       page = { html: sentryPage(options.dsn, `${options.recorderUrl}/tunnel`, options.recorderUrl), script };

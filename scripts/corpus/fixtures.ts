@@ -3,14 +3,8 @@ import { inflateSync } from "node:zlib";
 import type { Recorded } from "./recorder";
 
 /** What the index says about one recorded request; the replay tests read it. */
-export interface CorpusEntry {
+export interface CorpusEntry extends Omit<Recorded, "body"> {
   file: string;
-  client: string;
-  step: string;
-  method: string;
-  path: string;
-  query: string;
-  headers: Record<string, string>;
   /** How the client encoded the body beyond Content-Encoding (raven-node: base64 of zlib). */
   bodyEncoding?: "base64+deflate";
   /** Item types in the envelope, or the event type of a store body. */

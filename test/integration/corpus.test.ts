@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import expectedChanges from "../fixtures/corpus/expected-changes.json";
 import index from "../fixtures/corpus/index.json";
+import type { CorpusEntry as Entry } from "../../scripts/corpus/fixtures";
 import { KEY, UPSTREAM_DSN, UPSTREAM_KEY, compress, fakeUpstream, post, relay } from "./support/harness";
 
 /**
@@ -13,17 +14,6 @@ import { KEY, UPSTREAM_DSN, UPSTREAM_KEY, compress, fakeUpstream, post, relay } 
  * other change fails.
  */
 
-interface Entry {
-  file: string;
-  client: string;
-  step: string;
-  method: string;
-  path: string;
-  query: string;
-  headers: Record<string, string>;
-  bodyEncoding?: "base64+deflate";
-  items: string[];
-}
 
 const files = import.meta.glob("../fixtures/corpus/*/*", { query: "?raw", import: "default", eager: true }) as Record<string, string>;
 const entries = index as Entry[];

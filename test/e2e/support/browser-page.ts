@@ -3,14 +3,10 @@ import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
-/**
- * Serves a page that loads the real @sentry/browser from node_modules
- * (bundled as-is by esbuild into `window.Sentry`), on its own origin so the
- * SDK's requests to the relay are cross-origin as in production.
- */
-export async function servePage(html: string, port = 0): Promise<{ origin: string; port: number; close(): Promise<void> }> {
-  const bundle = await build({
-    stdin: { contents: 'export * from "@sentry/browser";', resolveDir: process.cwd(), loader: "js" },
+/** A package from node_modules, bundled as-is into one script that sets `window.Sentry`. */
+export async function bundleForBrowser(module: string): Promise<string> {
+  const out = await build({
+    stdin: { contents: `export * from ${JSON.stringify(module)};`, resolveDir: process.cwd(), loader: "js" },
     bundle: true,
     format: "iife",
     globalName: "Sentry",
@@ -19,7 +15,16 @@ export async function servePage(html: string, port = 0): Promise<{ origin: strin
     write: false,
     logLevel: "silent",
   });
-  const script = bundle.outputFiles[0]!.text;
+  return out.outputFiles[0]!.text;
+}
+
+/**
+ * Serves a page that loads the real @sentry/browser from node_modules
+ * (bundled as-is by esbuild into `window.Sentry`), on its own origin so the
+ * SDK's requests to the relay are cross-origin as in production.
+ */
+export async function servePage(html: string, port = 0): Promise<{ origin: string; port: number; close(): Promise<void> }> {
+  const script = await bundleForBrowser("@sentry/browser");
   const server: Server = createServer((req, res) => {
     if (req.url === "/sentry.js") {
       res.writeHead(200, { "content-type": "text/javascript" }).end(script);
